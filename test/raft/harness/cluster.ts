@@ -1,0 +1,176 @@
+/**
+ * A deterministic in-memory cluster of RawNodes for tests: each node has a MemoryStorage, a
+ * list of applied entries, and an outbox. Delivery is explicit, so a test decides exactly
+ * which messages arrive, in what order, and which are lost.
+ */
+import {
+  EntryType,
+  MemoryStorage,
+  RawNode,
+  decodeConfChange,
+  nodeId,
+  seededRandom,
+  type ConfState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type ReadState,
+  type Ready,
+} from '../../../src/raft/index.js';
+
+export interface TestNode {
+  readonly id: NodeId;
+  rawNode: RawNode;
+  storage: MemoryStorage;
+  /** Committed entries in apply order (including empty leader entries). */
+  applied: Entry[];
+  readStates: ReadState[];
+  confState: ConfState;
+}
+
+export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'storage'>>;
+
+export function ids(...n: number[]): NodeId[] {
+  return n.map(nodeId);
+}
+
+export class TestCluster {
+  readonly nodes = new Map<NodeId, TestNode>();
+  /** Messages sent and not yet delivered. */
+  inflight: Message[] = [];
+  /** Pairs (from,to) whose messages are dropped. */
+  readonly cut = new Set<string>();
+
+  constructor(
+    voters: readonly NodeId[],
+    private readonly overrides: ConfigOverrides = {},
+    learners: readonly NodeId[] = [],
+  ) {
+    const confState: ConfState = {
+      voters: [...voters],
+      learners: [...learners],
+      votersOutgoing: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
+    for (const id of [...voters, ...learners]) this.addNode(id, MemoryStorage.bootstrap(confState));
+  }
+
+  config(id: NodeId, storage: MemoryStorage): RaftConfig {
+    return {
+      id,
+      storage,
+      electionTick: 10,
+      heartbeatTick: 1,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 256,
+      random: seededRandom(id * 7919),
+      ...this.overrides,
+    };
+  }
+
+  /** Adds a node with the given storage (a fresh one joins with an empty storage). */
+  addNode(id: NodeId, storage: MemoryStorage, applied: Entry[] = []): TestNode {
+    const node: TestNode = {
+      id,
+      rawNode: new RawNode(this.config(id, storage)),
+      storage,
+      applied,
+      readStates: [],
+      confState: storage.initialState().confState,
+    };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  node(id: number): TestNode {
+    const n = this.nodes.get(id as NodeId);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** Persists, queues messages and applies, per the Ready ordering rules. */
+  handleReady(node: TestNode): boolean {
+    if (!node.rawNode.hasReady()) return false;
+    const rd: Ready = node.rawNode.ready();
+    if (rd.snapshot !== undefined) {
+      node.storage.applySnapshot(rd.snapshot);
+      node.confState = rd.snapshot.metadata.confState;
+      node.applied = [];
+    }
+    node.storage.append(rd.entries);
+    if (rd.hardState !== undefined) node.storage.setHardState(rd.hardState);
+    for (const m of rd.messages) {
+      if (!this.cut.has(`${m.from}-${m.to}`)) this.inflight.push(m);
+    }
+    for (const e of rd.committedEntries) {
+      node.applied.push(e);
+      if (e.type === EntryType.ConfChange) {
+        node.confState = node.rawNode.applyConfChange(decodeConfChange(e.data));
+      }
+    }
+    node.readStates.push(...rd.readStates);
+    node.rawNode.advance(rd);
+    return true;
+  }
+
+  /** Handles Readies and delivers messages until nothing moves. */
+  stabilize(maxRounds = 10_000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      let moved = false;
+      for (const node of this.nodes.values()) moved = this.handleReady(node) || moved;
+      if (this.inflight.length > 0) {
+        moved = true;
+        const batch = this.inflight;
+        this.inflight = [];
+        for (const m of batch) this.deliver(m);
+      }
+      if (!moved) return;
+    }
+    throw new Error('cluster did not stabilize');
+  }
+
+  deliver(m: Message): void {
+    const to = this.nodes.get(m.to);
+    if (to === undefined || this.cut.has(`${m.from}-${m.to}`)) return;
+    to.rawNode.step(m);
+  }
+
+  tickAll(n = 1): void {
+    for (let i = 0; i < n; i++) for (const node of this.nodes.values()) node.rawNode.tick();
+  }
+
+  isolate(id: number): void {
+    for (const other of this.nodes.keys()) {
+      if (other === id) continue;
+      this.cut.add(`${id}-${other}`);
+      this.cut.add(`${other}-${id}`);
+    }
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  /** Campaigns on `id` and stabilizes: the usual way to get a known leader. */
+  elect(id: number): void {
+    this.node(id).rawNode.campaign();
+    this.stabilize();
+  }
+
+  leaders(): NodeId[] {
+    return [...this.nodes.values()].filter((n) => n.rawNode.raft.role === 'leader').map((n) => n.id);
+  }
+
+  /** Application data applied on `id`, as strings, skipping empty and conf change entries. */
+  appliedData(id: number): string[] {
+    return this.node(id)
+      .applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0)
+      .map((e) => new TextDecoder().decode(e.data));
+  }
+}
+
+export function bytes(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
