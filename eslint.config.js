@@ -13,7 +13,17 @@ const pureCoreRules = {
       patterns: [
         { group: ['node:*'], message: 'src/raft is I/O-free: no node: modules.' },
         {
-          group: ['fs', 'path', 'os', 'net', 'crypto', 'events', 'timers', 'child_process', 'worker_threads'],
+          group: [
+            'fs',
+            'path',
+            'os',
+            'net',
+            'crypto',
+            'events',
+            'timers',
+            'child_process',
+            'worker_threads',
+          ],
           message: 'src/raft is I/O-free: no Node built-ins.',
         },
         { group: ['../*'], message: 'src/raft depends on nothing outside itself.' },
@@ -54,12 +64,30 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowBigInt: true }],
-      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unnecessary-condition': [
+        'error',
+        { allowConstantLoopConditions: true },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-invalid-void-type': 'off',
       '@typescript-eslint/unified-signatures': 'off',
+      // node:test's describe/it return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
     },
   },
   { files: ['src/raft/**/*.ts'], rules: pureCoreRules },

@@ -35,7 +35,10 @@ export class Changer {
     private readonly lastIndex: Index,
   ) {}
 
-  enterJoint(autoLeave: boolean, changes: readonly ConfChangeSingle[]): [TrackerConfig, ProgressMap] {
+  enterJoint(
+    autoLeave: boolean,
+    changes: readonly ConfChangeSingle[],
+  ): [TrackerConfig, ProgressMap] {
     const w = this.checkAndCopy();
     if (w.outgoing.size > 0) throw new ConfChangeError('config is already joint');
     if (w.incoming.size === 0) {
@@ -67,7 +70,8 @@ export class Changer {
   /** At most one voter may be added or removed: any two majorities then overlap. */
   simple(changes: readonly ConfChangeSingle[]): [TrackerConfig, ProgressMap] {
     const w = this.checkAndCopy();
-    if (w.outgoing.size > 0) throw new ConfChangeError("can't apply simple config change in joint config");
+    if (w.outgoing.size > 0)
+      throw new ConfChangeError("can't apply simple config change in joint config");
     const before = new Set(w.incoming);
     this.apply(w, changes);
     let diff = 0;
@@ -152,7 +156,10 @@ export class Changer {
     const progress: ProgressMap = new Map();
     for (const [id, pr] of this.tracker.progress) {
       // Progress objects are shared; only the learner flag is mutated, so copy just that.
-      const copy = Object.assign(Object.create(Object.getPrototypeOf(pr) as object) as typeof pr, pr);
+      const copy = Object.assign(
+        Object.create(Object.getPrototypeOf(pr) as object) as typeof pr,
+        pr,
+      );
       progress.set(id, copy);
     }
     const w: Working = {
@@ -188,7 +195,8 @@ function checkInvariants(w: Working): void {
     }
   }
   for (const id of w.learnersNext) {
-    if (!w.outgoing.has(id)) throw new ConfChangeError(`${id} is in learnersNext, but not outgoing`);
+    if (!w.outgoing.has(id))
+      throw new ConfChangeError(`${id} is in learnersNext, but not outgoing`);
     if (w.progress.get(id)!.isLearner) {
       throw new ConfChangeError(`${id} is in learnersNext, but is already marked as learner`);
     }
@@ -201,7 +209,8 @@ function checkInvariants(w: Working): void {
     }
   }
   if (w.outgoing.size === 0) {
-    if (w.learnersNext.size > 0) throw new ConfChangeError('learnersNext must be empty when not joint');
+    if (w.learnersNext.size > 0)
+      throw new ConfChangeError('learnersNext must be empty when not joint');
     if (w.autoLeave) throw new ConfChangeError('autoLeave must be false when not joint');
   }
 }
@@ -215,7 +224,9 @@ export function restoreConfig(
   lastIndex: Index,
   cs: ConfState,
 ): [TrackerConfig, ProgressMap] {
-  const add = (type: ConfChangeType) => (id: NodeId): ConfChangeSingle => ({ type, nodeId: id });
+  const add =
+    (type: ConfChangeType) =>
+    (id: NodeId): ConfChangeSingle => ({ type, nodeId: id });
   // Example: voters=(1 2 3) learners=(5) outgoing=(1 2 4 6) learnersNext=(4). Before the
   // joint config the voters were (1 2 4 6). Rebuild that first, one voter at a time, then
   // enter the joint config by removing them all and adding back what the incoming half holds.

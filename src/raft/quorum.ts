@@ -108,6 +108,8 @@ export class JointConfig {
   }
 
   toString(): string {
-    return this.isJoint() ? `${this.incoming}&&${this.outgoing}` : this.incoming.toString();
+    return this.isJoint()
+      ? `${this.incoming.toString()}&&${this.outgoing.toString()}`
+      : this.incoming.toString();
   }
 }

@@ -35,7 +35,12 @@ export class RaftLog {
    * Appends `ents` if the entry before them, (prevIndex, prevTerm), matches the log. Returns
    * the index of the last new entry, or undefined when it does not match.
    */
-  maybeAppend(prevIndex: Index, prevTerm: Term, committed: Index, ents: readonly Entry[]): Index | undefined {
+  maybeAppend(
+    prevIndex: Index,
+    prevTerm: Term,
+    committed: Index,
+    ents: readonly Entry[],
+  ): Index | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) return undefined;
     const lastNew = index(prevIndex + ents.length);
     const conflict = this.findConflict(ents);
@@ -55,7 +60,9 @@ export class RaftLog {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0]!.index - 1;
     if (after < this.committed) {
-      throw new RaftInvariantError(`after(${after}) is out of range [committed(${this.committed})]`);
+      throw new RaftInvariantError(
+        `after(${after}) is out of range [committed(${this.committed})]`,
+      );
     }
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
@@ -149,7 +156,8 @@ export class RaftLog {
 
   lastTerm(): Term {
     const t = this.termOrUndefined(this.lastIndex());
-    if (t === undefined) throw new RaftInvariantError('unexpected error when getting the last term');
+    if (t === undefined)
+      throw new RaftInvariantError('unexpected error when getting the last term');
     return t;
   }
 
@@ -234,7 +242,9 @@ export class RaftLog {
     if (lo < first) throw new CompactedError();
     const length = this.lastIndex() + 1 - first;
     if (hi > first + length) {
-      throw new RaftInvariantError(`slice[${lo},${hi}) out of bound [${first},${this.lastIndex()}]`);
+      throw new RaftInvariantError(
+        `slice[${lo},${hi}) out of bound [${first},${this.lastIndex()}]`,
+      );
     }
   }
 }

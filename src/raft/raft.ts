@@ -220,7 +220,8 @@ export class Raft {
       // answer to it must echo that term rather than the voter's.
       if (m.term === 0) throw new RaftInvariantError(`term should be set when sending ${m.type}`);
     } else {
-      if (m.term !== 0) throw new RaftInvariantError(`term should not be set when sending ${m.type}`);
+      if (m.term !== 0)
+        throw new RaftInvariantError(`term should not be set when sending ${m.type}`);
       // Proposals and read requests forwarded to the leader are local requests to it.
       if (m.type !== 'MsgProp' && m.type !== 'MsgReadIndex') m.term = this.term;
     }
@@ -276,7 +277,12 @@ export class Raft {
     }
     if (snapshot.metadata.index === 0) throw new RaftInvariantError('need non-empty snapshot');
     this.logger.info(
-      { to, snapshotIndex: snapshot.metadata.index, snapshotTerm: snapshot.metadata.term, progress: pr.toString() },
+      {
+        to,
+        snapshotIndex: snapshot.metadata.index,
+        snapshotTerm: snapshot.metadata.term,
+        progress: pr.toString(),
+      },
       'sending snapshot to a follower behind the compacted log',
     );
     pr.becomeSnapshot(snapshot.metadata.index);
@@ -340,16 +346,25 @@ export class Raft {
     const newApplied = index(Math.max(applied, oldApplied));
     this.raftLog.appliedTo(newApplied);
     this.reduceUncommittedSize(appliedBytes);
-    if (this.prs.config.autoLeave && newApplied >= this.pendingConfIndex && this.role === 'leader') {
+    if (
+      this.prs.config.autoLeave &&
+      newApplied >= this.pendingConfIndex &&
+      this.role === 'leader'
+    ) {
       // The joint config is committed and applied: propose leaving it. An empty change is the
       // request to leave (see isLeaveJoint).
       const data = encodeConfChange({ transition: 'auto', changes: [], context: EMPTY_BYTES });
-      if (!this.appendEntry([{ term: term(0), index: index(0), type: EntryType.ConfChange, data }])) {
+      if (
+        !this.appendEntry([{ term: term(0), index: index(0), type: EntryType.ConfChange, data }])
+      ) {
         throw new RaftInvariantError('refused to propose leaving the joint config');
       }
       this.pendingConfIndex = this.raftLog.lastIndex();
       this.bcastAppend();
-      this.logger.info({ config: this.prs.config.voters.toString() }, 'initiating automatic transition out of joint configuration');
+      this.logger.info(
+        { config: this.prs.config.voters.toString() },
+        'initiating automatic transition out of joint configuration',
+      );
     }
   }
 
@@ -378,7 +393,12 @@ export class Raft {
   private increaseUncommittedSize(entries: readonly Entry[]): boolean {
     let size = 0;
     for (const e of entries) size += e.data.length;
-    if (this.maxUncommittedSize > 0 && this.uncommittedSize > 0 && size > 0 && this.uncommittedSize + size > this.maxUncommittedSize) {
+    if (
+      this.maxUncommittedSize > 0 &&
+      this.uncommittedSize > 0 &&
+      size > 0 &&
+      this.uncommittedSize + size > this.maxUncommittedSize
+    ) {
       return false;
     }
     this.uncommittedSize += size;
@@ -429,7 +449,8 @@ export class Raft {
   }
 
   becomeCandidate(): void {
-    if (this.role === 'leader') throw new RaftInvariantError('invalid transition [leader -> candidate]');
+    if (this.role === 'leader')
+      throw new RaftInvariantError('invalid transition [leader -> candidate]');
     this.reset(term(this.term + 1));
     this.vote = this.id;
     this.role = 'candidate';
@@ -437,7 +458,8 @@ export class Raft {
   }
 
   becomePreCandidate(): void {
-    if (this.role === 'leader') throw new RaftInvariantError('invalid transition [leader -> pre-candidate]');
+    if (this.role === 'leader')
+      throw new RaftInvariantError('invalid transition [leader -> pre-candidate]');
     // A pre-candidate changes neither its term nor its vote: it only asks.
     this.prs.resetVotes();
     this.lead = NONE;
@@ -446,7 +468,8 @@ export class Raft {
   }
 
   becomeLeader(): void {
-    if (this.role === 'follower') throw new RaftInvariantError('invalid transition [follower -> leader]');
+    if (this.role === 'follower')
+      throw new RaftInvariantError('invalid transition [follower -> leader]');
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
@@ -460,7 +483,11 @@ export class Raft {
     this.pendingConfIndex = this.raftLog.lastIndex();
     // An empty entry of this term: committing it commits everything before it (§5.4.2), and
     // it tells the leader where its commit index really is (§8).
-    if (!this.appendEntry([{ term: term(0), index: index(0), type: EntryType.Normal, data: EMPTY_BYTES }])) {
+    if (
+      !this.appendEntry([
+        { term: term(0), index: index(0), type: EntryType.Normal, data: EMPTY_BYTES },
+      ])
+    ) {
       throw new RaftInvariantError('empty entry was dropped');
     }
     // The empty entry does not count against the uncommitted-size budget.
@@ -496,7 +523,10 @@ export class Raft {
     }
     if (this.hasUnappliedConfChanges()) {
       // The config this node would lead with is not settled yet.
-      this.logger.warn({ term: this.term }, 'cannot campaign: pending configuration changes to apply');
+      this.logger.warn(
+        { term: this.term },
+        'cannot campaign: pending configuration changes to apply',
+      );
       return;
     }
     this.logger.info({ term: this.term }, 'starting a new election');
@@ -506,7 +536,11 @@ export class Raft {
   private hasUnappliedConfChanges(): boolean {
     if (this.raftLog.applied >= this.raftLog.committed) return false;
     const lo = index(Math.max(this.raftLog.applied + 1, this.raftLog.firstIndex()));
-    const entries = this.raftLog.slice(lo, index(this.raftLog.committed + 1), Number.MAX_SAFE_INTEGER);
+    const entries = this.raftLog.slice(
+      lo,
+      index(this.raftLog.committed + 1),
+      Number.MAX_SAFE_INTEGER,
+    );
     return entries.some((e) => e.type === EntryType.ConfChange);
   }
 
@@ -597,11 +631,15 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
         const force = bytesEqual(m.context, CAMPAIGN_TRANSFER);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
         if (!force && inLease) {
           // Heard from a leader within the minimum election timeout: the cluster is fine and
           // this candidate is likely a partitioned node coming back (thesis §4.2.3).
-          this.logger.debug({ term: this.term, from: m.from, msgTerm: m.term }, 'ignored vote request: lease is not expired');
+          this.logger.debug(
+            { term: this.term, from: m.from, msgTerm: m.term },
+            'ignored vote request: lease is not expired',
+          );
           return;
         }
       }
@@ -612,11 +650,17 @@ export class Raft {
         // only changes if the pre-election is won and a real election begins.
       } else {
         const fromLeader = m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap';
-        this.logger.debug({ term: this.term, msgType: m.type, from: m.from, msgTerm: m.term }, 'received a message with higher term');
+        this.logger.debug(
+          { term: this.term, msgType: m.type, from: m.from, msgTerm: m.term },
+          'received a message with higher term',
+        );
         this.becomeFollower(m.term, fromLeader ? m.from : NONE);
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')) {
+      if (
+        (this.checkQuorum || this.preVote) &&
+        (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')
+      ) {
         // A stale leader, perhaps cut off and now back. With check-quorum or pre-vote our term
         // may have been raised without its knowledge, and it would never learn (its messages
         // are ignored, and its own election attempts may not reach us). Answering with our
@@ -648,7 +692,9 @@ export class Raft {
             this.vote = m.from;
           }
         } else {
-          this.send(message({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true }));
+          this.send(
+            message({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true }),
+          );
         }
         return;
       }
@@ -676,7 +722,10 @@ export class Raft {
         return;
       case 'MsgCheckQuorum':
         if (!this.prs.quorumActive()) {
-          this.logger.warn({ term: this.term }, 'stepped down to follower since quorum is not active');
+          this.logger.warn(
+            { term: this.term },
+            'stepped down to follower since quorum is not active',
+          );
           this.becomeFollower(this.term, NONE);
         }
         // Start the next round: every other member must prove itself active again.
@@ -744,7 +793,9 @@ export class Raft {
       throw new ProposalDroppedError('this node was removed from the configuration');
     }
     if (this.leadTransferee !== NONE) {
-      throw new ProposalDroppedError(`leadership transfer to ${this.leadTransferee} is in progress`);
+      throw new ProposalDroppedError(
+        `leadership transfer to ${this.leadTransferee} is in progress`,
+      );
     }
     let confIndex: Index | undefined;
     for (let i = 0; i < m.entries.length; i++) {
@@ -812,7 +863,8 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
-    if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe') this.maybeSendAppend(m.from, true);
+    if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe')
+      this.maybeSendAppend(m.from, true);
     if (m.context.length === 0) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
     if (acks === undefined) return;
@@ -871,7 +923,14 @@ export class Raft {
       this.readStates.push({ index: readIndex, context: request.context });
       return;
     }
-    this.send(message({ type: 'MsgReadIndexResp', to: request.from, index: readIndex, context: request.context }));
+    this.send(
+      message({
+        type: 'MsgReadIndexResp',
+        to: request.from,
+        index: readIndex,
+        context: request.context,
+      }),
+    );
   }
 
   private releasePendingReadIndexMessages(): void {
@@ -885,7 +944,8 @@ export class Raft {
   private stepCandidate(m: Message): void {
     // A pre-candidate only counts answers to pre-votes, a candidate only to votes: a stale
     // answer from the other kind of election is ignored.
-    const myVoteResponse: MessageType = this.role === 'pre-candidate' ? 'MsgPreVoteResp' : 'MsgVoteResp';
+    const myVoteResponse: MessageType =
+      this.role === 'pre-candidate' ? 'MsgPreVoteResp' : 'MsgVoteResp';
     switch (m.type) {
       case 'MsgProp':
         throw new ProposalDroppedError('no leader');
@@ -930,7 +990,8 @@ export class Raft {
     switch (m.type) {
       case 'MsgProp':
         if (this.lead === NONE) throw new ProposalDroppedError('no leader');
-        if (this.disableProposalForwarding) throw new ProposalDroppedError('proposal forwarding is disabled');
+        if (this.disableProposalForwarding)
+          throw new ProposalDroppedError('proposal forwarding is disabled');
         m.to = this.lead;
         this.send(m);
         return;
@@ -960,7 +1021,10 @@ export class Raft {
       case 'MsgTimeoutNow':
         // The leader asks us to take over: campaign now, without pre-vote, and with the
         // transfer flag so that voters disregard their leader lease.
-        this.logger.info({ from: m.from, term: this.term }, 'received MsgTimeoutNow; starting election for leadership transfer');
+        this.logger.info(
+          { from: m.from, term: this.term },
+          'received MsgTimeoutNow; starting election for leadership transfer',
+        );
         this.hup('transfer');
         return;
       case 'MsgReadIndex':
@@ -989,9 +1053,19 @@ export class Raft {
     }
     // Mismatch at m.index. Hint the leader at the last entry we have with a term no greater
     // than the one it sent, so it can skip the rest of a conflicting term at once.
-    const hint = this.raftLog.findConflictByTerm(index(Math.min(m.index, this.raftLog.lastIndex())), m.logTerm);
+    const hint = this.raftLog.findConflictByTerm(
+      index(Math.min(m.index, this.raftLog.lastIndex())),
+      m.logTerm,
+    );
     this.send(
-      message({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }),
+      message({
+        type: 'MsgAppResp',
+        to: m.from,
+        index: m.index,
+        reject: true,
+        rejectHint: hint.index,
+        logTerm: hint.term,
+      }),
     );
   }
 
@@ -1004,7 +1078,10 @@ export class Raft {
     const snapshot = m.snapshot;
     if (snapshot === undefined) throw new RaftInvariantError('MsgSnap without a snapshot');
     if (this.restore(snapshot)) {
-      this.logger.info({ index: snapshot.metadata.index, term: snapshot.metadata.term }, 'restored snapshot');
+      this.logger.info(
+        { index: snapshot.metadata.index, term: snapshot.metadata.term },
+        'restored snapshot',
+      );
       this.send(message({ type: 'MsgAppResp', to: m.from, index: this.raftLog.lastIndex() }));
     } else {
       this.send(message({ type: 'MsgAppResp', to: m.from, index: this.raftLog.committed }));
@@ -1023,9 +1100,14 @@ export class Raft {
     }
     const cs = s.metadata.confState;
     const inConfig =
-      cs.voters.includes(this.id) || cs.learners.includes(this.id) || cs.votersOutgoing.includes(this.id);
+      cs.voters.includes(this.id) ||
+      cs.learners.includes(this.id) ||
+      cs.votersOutgoing.includes(this.id);
     if (!inConfig) {
-      this.logger.warn({ index: s.metadata.index }, 'attempted to restore snapshot but it is not in the ConfState');
+      this.logger.warn(
+        { index: s.metadata.index },
+        'attempted to restore snapshot but it is not in the ConfState',
+      );
       return false;
     }
     if (this.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {
@@ -1071,13 +1153,21 @@ export class Raft {
       let best: NodeId = NONE;
       let bestMatch = -1;
       this.prs.visit((id, pr) => {
-        if (id !== this.id && !pr.isLearner && this.prs.config.voters.has(id) && pr.match > bestMatch) {
+        if (
+          id !== this.id &&
+          !pr.isLearner &&
+          this.prs.config.voters.has(id) &&
+          pr.match > bestMatch
+        ) {
           best = id;
           bestMatch = pr.match;
         }
       });
       if (best !== NONE && bestMatch === this.raftLog.lastIndex()) this.sendTimeoutNow(best);
-      this.logger.info({ term: this.term, handedTo: best }, 'leader removed from configuration; stepping down');
+      this.logger.info(
+        { term: this.term, handedTo: best },
+        'leader removed from configuration; stepping down',
+      );
       this.becomeFollower(this.term, NONE);
       return cs;
     }

@@ -186,7 +186,8 @@ export class RawNode {
     r.flushBroadcasts();
     const soft = r.softState();
     const hard = r.hardState();
-    const softChanged = soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
+    const softChanged =
+      soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
     const hardChanged = !hardStateEqual(hard, this.prevHardState);
     const entries = r.raftLog.unstableEntries().slice();
     const rd: Ready = {
@@ -198,7 +199,9 @@ export class RawNode {
       committedEntries: r.raftLog.nextCommittedEnts(),
       messages: r.msgs,
       mustSync:
-        entries.length > 0 || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
+        entries.length > 0 ||
+        hard.term !== this.prevHardState.term ||
+        hard.vote !== this.prevHardState.vote,
     };
     if (softChanged) this.prevSoftState = soft;
     r.msgs = [];

@@ -44,7 +44,8 @@ export class ReadOnly {
     const out: ReadIndexStatus[] = [];
     for (const k of done) {
       const status = this.pending.get(k);
-      if (status === undefined) throw new Error('cannot find the corresponding read state from the pending map');
+      if (status === undefined)
+        throw new Error('cannot find the corresponding read state from the pending map');
       this.pending.delete(k);
       out.push(status);
     }

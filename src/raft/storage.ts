@@ -72,7 +72,9 @@ export class MemoryStorage implements Storage {
     const offset = this.ents[0]!.index;
     if (lo <= offset) throw new CompactedError();
     if (hi > this.lastIndex() + 1) {
-      throw new UnavailableError(`entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
+      throw new UnavailableError(
+        `entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`,
+      );
     }
     if (this.ents.length === 1) throw new UnavailableError();
     return limitSize(this.ents.slice(lo - offset, hi - offset), maxBytes);
@@ -115,7 +117,11 @@ export class MemoryStorage implements Storage {
    * Records a snapshot of the state machine as of `i` (which must be applied), so that the
    * log before it may be compacted and lagging followers can be sent it.
    */
-  createSnapshot(i: Index, confState: ConfState = EMPTY_CONF_STATE, data = new Uint8Array(0)): Snapshot {
+  createSnapshot(
+    i: Index,
+    confState: ConfState = EMPTY_CONF_STATE,
+    data = new Uint8Array(0),
+  ): Snapshot {
     if (i <= this.snap.metadata.index) throw new SnapshotOutOfDateError();
     const offset = this.ents[0]!.index;
     if (i > this.lastIndex()) {
@@ -130,7 +136,9 @@ export class MemoryStorage implements Storage {
     const offset = this.ents[0]!.index;
     if (compactIndex <= offset) throw new CompactedError();
     if (compactIndex > this.lastIndex()) {
-      throw new UnavailableError(`compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`);
+      throw new UnavailableError(
+        `compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`,
+      );
     }
     const i = compactIndex - offset;
     const head = this.ents[i]!;

@@ -160,7 +160,9 @@ export class TestCluster {
   }
 
   leaders(): NodeId[] {
-    return [...this.nodes.values()].filter((n) => n.rawNode.raft.role === 'leader').map((n) => n.id);
+    return [...this.nodes.values()]
+      .filter((n) => n.rawNode.raft.role === 'leader')
+      .map((n) => n.id);
   }
 
   /** Application data applied on `id`, as strings, skipping empty and conf change entries. */
