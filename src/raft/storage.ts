@@ -164,6 +164,8 @@ export class MemoryStorage implements Storage {
         `missing log entry [last: ${this.lastIndex()}, append at: ${toAppend[0]!.index}]`,
       );
     }
-    this.ents = this.ents.slice(0, offset).concat(toAppend);
+    // In place: appends are the hot path, and copying the whole log each time is quadratic.
+    this.ents.length = offset;
+    for (const e of toAppend) this.ents.push(e);
   }
 }
