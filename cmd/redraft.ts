@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `redraft` command: the only composition root (DESIGN.md section 1). It parses the
+ * command line, wires the parts together and owns the process: signals and exit codes.
+ */
+import { fileURLToPath } from 'node:url';
+import { runCluster } from './cluster.js';
+import { ConfigError, parseServerConfig, serverUsage } from './config.js';
+import { runServer } from './server.js';
+
+const USAGE = `usage: redraft <command> [flags]
+
+commands:
+  server    run one member (see: redraft server --help)
+  cluster   run a local cluster of child processes: redraft cluster --nodes 3 [--data-dir ./data]
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case 'server': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(serverUsage());
+        return 0;
+      }
+      const config = parseServerConfig(rest, process.env);
+      return runServer(config);
+    }
+    case 'cluster':
+      return runCluster(rest, fileURLToPath(import.meta.url));
+    default:
+      process.stderr.write(`redraft: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`redraft: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`redraft: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

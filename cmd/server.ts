@@ -1,0 +1,196 @@
+/**
+ * `redraft server`: opens the data directory, restores the state machine from its newest
+ * valid snapshot, starts the Raft node with its gRPC peer transport and the client servers,
+ * and stops gracefully on SIGTERM/SIGINT.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { encodeMember, type MemberInfo } from '../src/fsm/entry-codec.js';
+import { KvStateMachine } from '../src/fsm/kv-state-machine.js';
+import type { Result } from '../src/fsm/result.js';
+import { KvService } from '../src/node/kv-service.js';
+import { RaftNode } from '../src/node/raft-node.js';
+import { IntervalTicker } from '../src/node/ticker.js';
+import { createRootLogger } from '../src/observe/logger.js';
+import { EMPTY_CONF_STATE, nodeId, type Snapshot } from '../src/raft/index.js';
+import { RespLeaderForwarder } from '../src/resp/leader-forwarder.js';
+import { RespServer } from '../src/resp/server.js';
+import { LevelLogStorage, SnapshotStore } from '../src/storage/index.js';
+import { GrpcTransport } from '../src/transport/grpc-transport.js';
+import { parseHostPort, type ServerConfig } from './config.js';
+
+async function packageVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Runs one member until it is told to stop. Resolves with the process exit code. */
+export async function runServer(config: ServerConfig): Promise<number> {
+  const logger = createRootLogger({ level: config.logLevel, nodeId: config.id });
+  try {
+    return await serve(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'redraft server failed to start');
+    logger.flush();
+    return 1;
+  }
+}
+
+async function serve(config: ServerConfig, logger: Logger): Promise<number> {
+  const id = nodeId(config.id);
+  const version = await packageVersion();
+  await mkdir(config.dataDir, { recursive: true });
+  const log = await LevelLogStorage.open(join(config.dataDir, 'raft'), {
+    logger: logger.child({ component: 'storage' }),
+  });
+  const snapshots = await SnapshotStore.open(join(config.dataDir, 'snapshots'), {
+    logger: logger.child({ component: 'snapshots' }),
+  });
+  if (log.isEmpty()) {
+    if (config.initialCluster.size > 0) {
+      const voters = [...config.initialCluster.keys()].sort((a, b) => a - b).map(nodeId);
+      await log.bootstrap({ ...EMPTY_CONF_STATE, voters });
+      logger.info({ voters }, 'bootstrapped a new cluster member');
+    } else {
+      throw new Error('joining a running cluster (--join) is not available in this build');
+    }
+  }
+
+  const fsm = new KvStateMachine();
+  let snapshot: Snapshot | undefined = await snapshots.loadLatest();
+  if (snapshot !== undefined) {
+    const how = await log.adoptSnapshot(snapshot);
+    fsm.restore(snapshot.data);
+    snapshot = log.snapshot();
+    logger.info({ index: snapshot.metadata.index, how }, 'restored state machine from snapshot');
+  }
+
+  const transport = new GrpcTransport({
+    id,
+    listenAddress: config.peerAddr,
+    logger: logger.child({ component: 'transport' }),
+  });
+  const peers = new Map<number, string>(config.initialCluster);
+  for (const m of fsm.members.values()) peers.set(m.id, m.peerAddr);
+  for (const [peer, address] of peers) if (peer !== config.id) transport.addPeer(nodeId(peer), address);
+
+  const node = new RaftNode<Result>({
+    id,
+    log,
+    snapshots,
+    initialSnapshot: snapshot,
+    transport,
+    fsm: {
+      apply: (e) => fsm.apply(e),
+      snapshot: () => fsm.snapshot(),
+      restore: (data) => {
+        fsm.restore(data);
+      },
+      applyConfChange: (cc, cs) => {
+        fsm.applyConfChange(cc, cs);
+      },
+    },
+    ticker: new IntervalTicker(config.tickMs),
+    logger: logger.child({ component: 'node' }),
+    random: (bound) => randomInt(bound),
+    tickMs: config.tickMs,
+    electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    snapshotEntries: config.snapshotEntries,
+    sync: config.sync,
+  });
+
+  const self: MemberInfo = {
+    id: config.id,
+    peerAddr: config.advertisePeerAddr,
+    respAddr: config.advertiseRespAddr,
+    httpAddr: config.advertiseHttpAddr,
+    grpcAddr: config.advertiseGrpcAddr,
+  };
+  const forwarder =
+    config.routing === 'forward' ? new RespLeaderForwarder(config.requirepass, config.tickMs * config.electionTicks * 3) : undefined;
+  const kv = new KvService(node, fsm, forwarder);
+
+  // Keep the transport's peers in step with the replicated member table, and publish our
+  // own addresses until the table holds them (the leader may change before it commits).
+  let knownMembers = '';
+  const syncMembers = (): void => {
+    const snapshotOfMembers = JSON.stringify([...fsm.members.values()]);
+    if (snapshotOfMembers !== knownMembers) {
+      knownMembers = snapshotOfMembers;
+      for (const m of fsm.members.values()) {
+        if (m.id !== config.id && node.currentConfState.voters.concat(node.currentConfState.learners).includes(nodeId(m.id))) {
+          transport.addPeer(nodeId(m.id), m.peerAddr);
+        }
+      }
+    }
+  };
+  const published = (): boolean => JSON.stringify(fsm.members.get(config.id)) === JSON.stringify(self);
+  const publish = (): void => {
+    if (node.leader !== 0 && !published()) node.proposeForwarded(encodeMember(self));
+  };
+  node.onApplied(syncMembers);
+  node.onStateChange(publish);
+  const republish = setInterval(publish, config.tickMs * config.electionTicks);
+
+  const failed = new Promise<number>((resolve) => {
+    node.onFailure(() => {
+      resolve(1);
+    });
+  });
+  await node.start();
+
+  const respListen = parseHostPort(config.respAddr, '--resp-addr');
+  const resp = new RespServer({
+    host: respListen.host,
+    port: respListen.port,
+    kv,
+    logger: logger.child({ component: 'resp' }),
+    nodeId: config.id,
+    version,
+    requirepass: config.requirepass,
+    routing: config.routing,
+    consistency: config.readConsistency,
+  });
+  const bound = await resp.listen();
+  logger.info({ resp: `${bound.host}:${bound.port}`, peer: config.peerAddr, version }, 'redraft server started');
+
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
+  const outcome = await Promise.race([signalled, failed]);
+  clearInterval(republish);
+  if (typeof outcome === 'number') {
+    // Fail-stop: the node could not persist; do not serve anything further.
+    await resp.close();
+    forwarder?.close();
+    logger.flush();
+    return outcome;
+  }
+  logger.info({ signal: outcome }, 'shutting down');
+  // Stop taking new work, hand over leadership so the cluster does not wait for an
+  // election timeout, then flush and close the log.
+  await resp.close();
+  forwarder?.close();
+  if (node.isLeader) {
+    const handed = await node.handOverLeadership(config.tickMs * config.electionTicks);
+    logger.info({ handed }, 'leadership handover');
+  }
+  await node.stop();
+  logger.info({}, 'stopped');
+  logger.flush();
+  return 0;
+}

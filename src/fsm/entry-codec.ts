@@ -1,0 +1,129 @@
+/**
+ * The payload of a normal Raft entry, as the state machine decodes it on every replica. The
+ * format is binary and versioned by its first byte; never change the meaning of a kind.
+ *
+ *   COMMAND      u8 1 | f64 leader time (ms) | u8 db | u32 argc | argc x (u32 len | bytes)
+ *   MEMBER       u8 2 | u32 len | UTF-8 JSON of MemberInfo (rare: the member table)
+ *   NOOP         u8 3
+ *
+ * Time enters the state machine only through COMMAND entries (DESIGN.md section 4): the
+ * leader stamps each with its clock, so TTL decisions are the same on every replica.
+ */
+
+export const EntryKind = { Command: 1, Member: 2, Noop: 3 } as const;
+
+export interface CommandPayload {
+  readonly kind: typeof EntryKind.Command;
+  readonly timeMs: number;
+  readonly db: number;
+  readonly argv: readonly Buffer[];
+}
+
+/** How a member can be reached; replicated so every node can point clients at the leader. */
+export interface MemberInfo {
+  readonly id: number;
+  readonly peerAddr: string;
+  readonly respAddr: string;
+  readonly httpAddr: string;
+  readonly grpcAddr: string;
+}
+
+export interface MemberPayload {
+  readonly kind: typeof EntryKind.Member;
+  readonly member: MemberInfo;
+}
+
+export interface NoopPayload {
+  readonly kind: typeof EntryKind.Noop;
+}
+
+export type EntryPayload = CommandPayload | MemberPayload | NoopPayload;
+
+export class MalformedEntryError extends Error {
+  constructor(why: string) {
+    super(`malformed log entry: ${why}`);
+    this.name = 'MalformedEntryError';
+  }
+}
+
+export function encodeCommand(timeMs: number, db: number, argv: readonly Buffer[]): Buffer {
+  let size = 1 + 8 + 1 + 4;
+  for (const a of argv) size += 4 + a.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = out.writeUInt8(EntryKind.Command, 0);
+  off = out.writeDoubleBE(timeMs, off);
+  off = out.writeUInt8(db, off);
+  off = out.writeUInt32BE(argv.length, off);
+  for (const a of argv) {
+    off = out.writeUInt32BE(a.length, off);
+    off += a.copy(out, off);
+  }
+  return out;
+}
+
+export function encodeMember(member: MemberInfo): Buffer {
+  const json = Buffer.from(JSON.stringify(member), 'utf8');
+  const out = Buffer.allocUnsafe(5 + json.length);
+  out.writeUInt8(EntryKind.Member, 0);
+  out.writeUInt32BE(json.length, 1);
+  json.copy(out, 5);
+  return out;
+}
+
+export const NOOP_PAYLOAD = Buffer.from([EntryKind.Noop]);
+
+export function decodeEntry(data: Uint8Array): EntryPayload {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (buf.length === 0) throw new MalformedEntryError('empty payload');
+  const kind = buf[0];
+  switch (kind) {
+    case EntryKind.Command: {
+      if (buf.length < 14) throw new MalformedEntryError('short command header');
+      const timeMs = buf.readDoubleBE(1);
+      const db = buf.readUInt8(9);
+      const argc = buf.readUInt32BE(10);
+      let off = 14;
+      const argv: Buffer[] = new Array<Buffer>(argc);
+      for (let i = 0; i < argc; i++) {
+        if (off + 4 > buf.length) throw new MalformedEntryError('truncated argument length');
+        const len = buf.readUInt32BE(off);
+        off += 4;
+        if (off + len > buf.length) throw new MalformedEntryError('truncated argument');
+        argv[i] = buf.subarray(off, off + len);
+        off += len;
+      }
+      if (off !== buf.length) throw new MalformedEntryError('trailing bytes after command');
+      return { kind: EntryKind.Command, timeMs, db, argv };
+    }
+    case EntryKind.Member: {
+      if (buf.length < 5) throw new MalformedEntryError('short member header');
+      const len = buf.readUInt32BE(1);
+      if (5 + len !== buf.length) throw new MalformedEntryError('bad member length');
+      return { kind: EntryKind.Member, member: parseMemberJson(buf.subarray(5).toString('utf8')) };
+    }
+    case EntryKind.Noop:
+      return { kind: EntryKind.Noop };
+    default:
+      throw new MalformedEntryError(`unknown kind ${String(kind)}`);
+  }
+}
+
+/** Parses and validates a MemberInfo (entries and conf change contexts carry it as JSON). */
+export function parseMemberJson(json: string): MemberInfo {
+  const v: unknown = JSON.parse(json);
+  if (typeof v !== 'object' || v === null) throw new MalformedEntryError('member is not an object');
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string => {
+    const x = o[k];
+    if (typeof x !== 'string') throw new MalformedEntryError(`member.${k} is not a string`);
+    return x;
+  };
+  if (typeof o.id !== 'number') throw new MalformedEntryError('member.id is not a number');
+  return {
+    id: o.id,
+    peerAddr: str('peerAddr'),
+    respAddr: str('respAddr'),
+    httpAddr: str('httpAddr'),
+    grpcAddr: str('grpcAddr'),
+  };
+}

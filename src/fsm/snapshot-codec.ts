@@ -1,0 +1,114 @@
+import type { MemberInfo } from './entry-codec.js';
+import type { StoredEntry } from './keyspace.js';
+
+/**
+ * The state machine image inside a Raft snapshot:
+ *
+ *   "RDKV" | u8 version (1) | f64 clock | u32 member JSON length | member JSON
+ *   | u8 database count | per database: u32 key count | per key:
+ *       u32 key length | key | u8 type (0 string) | f64 expireAt | f64 version | u32 len | value
+ *
+ * The snapshot file that wraps it carries the checksum; this layer still checks its own
+ * structure so that a bad image is refused rather than half-loaded.
+ */
+const MAGIC = Buffer.from('RDKV', 'latin1');
+const VERSION = 1;
+const TYPE_STRING = 0;
+
+export interface SnapshotImage {
+  readonly dbs: ReadonlyMap<string, StoredEntry>[];
+  readonly members: readonly MemberInfo[];
+  readonly clock: number;
+}
+
+export class SnapshotFormatError extends Error {
+  constructor(why: string) {
+    super(`invalid state machine snapshot: ${why}`);
+    this.name = 'SnapshotFormatError';
+  }
+}
+
+export function writeSnapshot(image: SnapshotImage): Buffer {
+  const members = Buffer.from(JSON.stringify(image.members), 'utf8');
+  let size = 4 + 1 + 8 + 4 + members.length + 1;
+  for (const db of image.dbs) {
+    size += 4;
+    for (const [k, e] of db) size += 4 + k.length + 1 + 8 + 8 + 4 + e.value.value.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let off = MAGIC.copy(out, 0);
+  off = out.writeUInt8(VERSION, off);
+  off = out.writeDoubleBE(image.clock, off);
+  off = out.writeUInt32BE(members.length, off);
+  off += members.copy(out, off);
+  off = out.writeUInt8(image.dbs.length, off);
+  for (const db of image.dbs) {
+    off = out.writeUInt32BE(db.size, off);
+    for (const [k, e] of db) {
+      off = out.writeUInt32BE(k.length, off);
+      off += out.write(k, off, 'latin1');
+      off = out.writeUInt8(TYPE_STRING, off);
+      off = out.writeDoubleBE(e.expireAt, off);
+      off = out.writeDoubleBE(e.version, off);
+      off = out.writeUInt32BE(e.value.value.length, off);
+      off += e.value.value.copy(out, off);
+    }
+  }
+  return out;
+}
+
+export function readSnapshot(data: Uint8Array): {
+  dbs: Map<string, StoredEntry>[];
+  members: MemberInfo[];
+  clock: number;
+} {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let off = 0;
+  const need = (n: number): void => {
+    if (off + n > buf.length) throw new SnapshotFormatError('truncated');
+  };
+  need(4 + 1 + 8 + 4);
+  if (!buf.subarray(0, 4).equals(MAGIC)) throw new SnapshotFormatError('bad magic');
+  off = 4;
+  const version = buf.readUInt8(off++);
+  if (version !== VERSION) throw new SnapshotFormatError(`unknown version ${version}`);
+  const clock = buf.readDoubleBE(off);
+  off += 8;
+  const membersLength = buf.readUInt32BE(off);
+  off += 4;
+  need(membersLength + 1);
+  const members = JSON.parse(buf.toString('utf8', off, off + membersLength)) as MemberInfo[];
+  off += membersLength;
+  const dbCount = buf.readUInt8(off++);
+  const dbs: Map<string, StoredEntry>[] = [];
+  for (let d = 0; d < dbCount; d++) {
+    need(4);
+    const keys = buf.readUInt32BE(off);
+    off += 4;
+    const db = new Map<string, StoredEntry>();
+    for (let i = 0; i < keys; i++) {
+      need(4);
+      const kl = buf.readUInt32BE(off);
+      off += 4;
+      need(kl + 1 + 8 + 8 + 4);
+      const key = buf.toString('latin1', off, off + kl);
+      off += kl;
+      const type = buf.readUInt8(off++);
+      if (type !== TYPE_STRING) throw new SnapshotFormatError(`unknown value type ${type}`);
+      const expireAt = buf.readDoubleBE(off);
+      off += 8;
+      const version = buf.readDoubleBE(off);
+      off += 8;
+      const vl = buf.readUInt32BE(off);
+      off += 4;
+      need(vl);
+      // Copy: the image buffer may be large and short-lived; values outlive it.
+      const value = Buffer.from(buf.subarray(off, off + vl));
+      off += vl;
+      db.set(key, { value: { type: 'string', value }, expireAt, version });
+    }
+    dbs.push(db);
+  }
+  if (off !== buf.length) throw new SnapshotFormatError('trailing bytes');
+  return { dbs, members, clock };
+}

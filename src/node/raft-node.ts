@@ -1,0 +1,627 @@
+import type { Logger } from 'pino';
+import {
+  ConfChangeType,
+  EntryType,
+  NONE,
+  ProposalDroppedError,
+  RawNode,
+  decodeConfChange,
+  index,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Index,
+  type Message,
+  type NodeId,
+  type RandomInt,
+  type Ready,
+  type Role,
+  type Snapshot,
+  type Storage,
+  type Term,
+} from '../raft/index.js';
+import {
+  LeadershipLostError,
+  NotLeaderError,
+  RedraftError,
+  RequestTimeoutError,
+  ShuttingDownError,
+} from '../errors.js';
+import type { Transport } from '../transport/transport.js';
+import type { Ticker } from './ticker.js';
+
+/** The durable Raft log the node writes each Ready to (src/storage implements it). */
+export interface DurableLog extends Storage {
+  /** Persists one Ready's worth of state as ONE atomic batch, synced when `sync`. */
+  persist(
+    batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot },
+    sync: boolean,
+  ): Promise<void>;
+  /** Records a snapshot of this node's own applied state; the log is kept until compacted. */
+  recordSnapshot(snapshot: Snapshot): Promise<void>;
+  /** Discards entries before `index` (never beyond the recorded snapshot). */
+  compact(index: Index): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Snapshot files (src/storage implements it). */
+export interface SnapshotFiles {
+  save(snapshot: Snapshot): Promise<void>;
+}
+
+/** The state machine as the node drives it. */
+export interface NodeStateMachine<R> {
+  apply(entry: Entry): R;
+  /** Freezes the current state; serializing may happen later. */
+  snapshot(): { serialize(): Buffer };
+  restore(data: Uint8Array): void;
+  /** A conf change was applied (membership metadata travels in its context). */
+  applyConfChange(change: ConfChange, confState: ConfState): void;
+}
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
+
+export interface RaftNodeOptions<R> {
+  id: NodeId;
+  log: DurableLog;
+  snapshots: SnapshotFiles;
+  /** The snapshot the state machine was restored from at start, if any. */
+  initialSnapshot: Snapshot | undefined;
+  transport: Transport;
+  fsm: NodeStateMachine<R>;
+  ticker: Ticker;
+  logger: Logger;
+  random: RandomInt;
+  /** Milliseconds one tick stands for; used to turn tick counts into request timeouts. */
+  tickMs: number;
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  /** Take a snapshot and compact the log after this many applied entries. */
+  snapshotEntries?: number;
+  /** Entries kept behind a snapshot for followers that are only slightly behind. */
+  compactionWindow?: number;
+  /** fsync each Ready that needs it. Off only for benchmarks of the non-durable path. */
+  sync?: boolean;
+  maxSizePerMsg?: number;
+  maxInflightMsgs?: number;
+  /** Leader lease reads may be requested (needs check-quorum, which is always on). */
+  requestTimeoutMs?: number;
+}
+
+interface ProposalWaiter<R> {
+  readonly term: Term;
+  readonly resolve: (result: R) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface ReadWaiter {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface ReadBatch {
+  readonly waiters: ReadWaiter[];
+  readonly deadline: number;
+  /** Known once the ReadState arrives: the batch is served when applied reaches it. */
+  readIndex: Index | undefined;
+  issuedAsLeader: boolean;
+}
+
+/**
+ * The driver: it ticks the Raft core, and turns each Ready into a durable write, network
+ * sends and state machine applies, in the order raw-node.ts prescribes. Proposals arriving
+ * while a Ready is being persisted pile up in the core and share the next Ready: that is group
+ * commit, and it is where throughput comes from. Nothing here awaits per entry.
+ */
+export class RaftNode<R> {
+  readonly id: NodeId;
+  readonly rawNode: RawNode;
+  private readonly log: DurableLog;
+  private readonly snapshots: SnapshotFiles;
+  private readonly transport: Transport;
+  private readonly fsm: NodeStateMachine<R>;
+  private readonly ticker: Ticker;
+  private readonly logger: Logger;
+  private readonly tickMs: number;
+  private readonly snapshotEntries: number;
+  private readonly compactionWindow: number;
+  private readonly sync: boolean;
+  private readonly requestTimeoutMs: number;
+
+  private confState: ConfState;
+  private latestSnapshot: Snapshot | undefined;
+  private appliedIndex: Index;
+  private role: Role = 'follower';
+  private leaderId: NodeId = NONE;
+  private readonly proposals = new Map<number, ProposalWaiter<R>>();
+  /** Reads not yet sent to the core, by consistency; each group becomes one ReadIndex. */
+  private queuedReads: { linearizable: ReadWaiter[]; lease: ReadWaiter[] } = { linearizable: [], lease: [] };
+  private readonly readBatches = new Map<string, ReadBatch>();
+  private nextReadContext = 1;
+  private processing = false;
+  private processAgain = false;
+  private scheduled = false;
+  private stopped = false;
+  private failed: Error | undefined;
+  private readonly stateListeners = new Set<() => void>();
+  private readonly appliedListeners = new Set<(index: Index) => void>();
+  /** Milliseconds since start, advanced by ticks: request deadlines live on this clock. */
+  private elapsedMs = 0;
+  private snapshotting = false;
+
+  constructor(options: RaftNodeOptions<R>) {
+    this.id = options.id;
+    this.log = options.log;
+    this.snapshots = options.snapshots;
+    this.transport = options.transport;
+    this.fsm = options.fsm;
+    this.ticker = options.ticker;
+    this.logger = options.logger;
+    this.tickMs = options.tickMs;
+    this.snapshotEntries = options.snapshotEntries ?? 10_000;
+    this.compactionWindow = options.compactionWindow ?? Math.min(5_000, this.snapshotEntries);
+    this.sync = options.sync ?? true;
+    this.latestSnapshot = options.initialSnapshot;
+    const electionTicks = options.electionTicks ?? 10;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? electionTicks * options.tickMs * 3;
+    const applied = options.initialSnapshot?.metadata.index ?? index(0);
+    this.appliedIndex = applied;
+    this.confState = options.initialSnapshot?.metadata.confState ?? this.log.initialState().confState;
+
+    // The core reads the log through this view, which adds the snapshot *with its data*
+    // (the log keeps only snapshot metadata) so that lagging followers can be sent it.
+    const storage: Storage = {
+      initialState: () => this.log.initialState(),
+      entries: (lo, hi, maxBytes) => this.log.entries(lo, hi, maxBytes),
+      term: (i) => this.log.term(i),
+      lastIndex: () => this.log.lastIndex(),
+      firstIndex: () => this.log.firstIndex(),
+      snapshot: () => this.latestSnapshot ?? this.log.snapshot(),
+    };
+    this.rawNode = new RawNode({
+      id: options.id,
+      storage,
+      applied,
+      electionTick: electionTicks,
+      heartbeatTick: options.heartbeatTicks ?? 1,
+      maxSizePerMsg: options.maxSizePerMsg ?? 1024 * 1024,
+      maxInflightMsgs: options.maxInflightMsgs ?? 256,
+      checkQuorum: true,
+      preVote: true,
+      random: options.random,
+      logger: options.logger.child({ component: 'raft' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.transport.start(
+      (m) => {
+        this.onMessage(m);
+      },
+      {
+        unreachable: (to) => {
+          this.rawNode.reportUnreachable(to);
+        },
+        snapshotStatus: (to, ok) => {
+          this.rawNode.reportSnapshot(to, ok);
+          this.schedule();
+        },
+      },
+    );
+    this.ticker.start(() => {
+      this.onTick();
+    });
+    this.schedule();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Public API
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  get leader(): NodeId {
+    return this.leaderId;
+  }
+
+  get applied(): Index {
+    return this.appliedIndex;
+  }
+
+  get currentConfState(): ConfState {
+    return this.confState;
+  }
+
+  /** Called whenever the role or the known leader changes. */
+  onStateChange(listener: () => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Called after each batch of entries is applied. */
+  onApplied(listener: (index: Index) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  /**
+   * Proposes an entry and resolves with the state machine's result once it is applied here.
+   * Only the leader accepts proposals; others throw {@link NotLeaderError} naming the leader.
+   */
+  propose(data: Uint8Array): Promise<R> {
+    this.checkRunning();
+    if (this.role !== 'leader') return Promise.reject(new NotLeaderError(this.leaderId));
+    let receipt;
+    try {
+      receipt = this.rawNode.propose(data);
+    } catch (err) {
+      return Promise.reject(this.mapCoreError(err));
+    }
+    if (receipt === undefined) return Promise.reject(new NotLeaderError(this.leaderId));
+    const term = receipt.term;
+    const at = receipt.index;
+    const promise = new Promise<R>((resolve, reject) => {
+      this.proposals.set(at, { term, resolve, reject });
+    });
+    this.schedule();
+    return promise;
+  }
+
+  /**
+   * Proposes without waiting for the result and without requiring leadership: a follower's
+   * core forwards it to the leader. For idempotent housekeeping entries only.
+   */
+  proposeForwarded(data: Uint8Array): void {
+    try {
+      this.rawNode.propose(data);
+      this.schedule();
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+  }
+
+  /** Proposes a membership change; resolves with the new ConfState when it is applied. */
+  proposeConfChange(change: ConfChange): Promise<ConfState> {
+    this.checkRunning();
+    if (this.role !== 'leader') return Promise.reject(new NotLeaderError(this.leaderId));
+    let receipt;
+    try {
+      receipt = this.rawNode.proposeConfChange(change);
+    } catch (err) {
+      return Promise.reject(this.mapCoreError(err));
+    }
+    if (receipt === undefined) return Promise.reject(new NotLeaderError(this.leaderId));
+    const at = receipt.index;
+    const term = receipt.term;
+    const promise = new Promise<R>((resolve, reject) => {
+      this.proposals.set(at, { term, resolve, reject });
+    });
+    this.schedule();
+    return promise.then(() => this.confState);
+  }
+
+  /**
+   * Resolves when local state may be read at the given consistency: `linearizable` waits for
+   * a ReadIndex confirmed by a quorum (batched with other reads) and for the state machine
+   * to reach it; `lease` trusts the leader's lease; `stale` resolves at once.
+   */
+  read(consistency: ReadConsistency): Promise<void> {
+    this.checkRunning();
+    if (consistency === 'stale') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queuedReads[consistency].push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.rawNode.transferLeader(to);
+    this.schedule();
+  }
+
+  /** Steps down gracefully: hands leadership to the most caught-up voter and waits (bounded). */
+  async handOverLeadership(timeoutMs: number): Promise<boolean> {
+    if (this.role !== 'leader') return true;
+    const status = this.rawNode.status();
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const [id, pr] of status.progress ?? []) {
+      if (id === this.id || pr.isLearner || !this.confState.voters.includes(id)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === NONE) return false;
+    this.transferLeadership(best);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.role !== 'leader') return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.role !== 'leader';
+  }
+
+  status(): ReturnType<RawNode['status']> {
+    return this.rawNode.status();
+  }
+
+  /** Stops ticking, fails what is pending, closes transport and log. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ticker.stop();
+    // Let a Ready in progress finish its write, so the log is left consistent.
+    while (this.processing) await new Promise((r) => setImmediate(r));
+    this.failAll(new ShuttingDownError());
+    await this.transport.close();
+    await this.log.close();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Inputs
+
+  private onMessage(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.rawNode.step(m);
+    } catch (err) {
+      this.logger.warn({ err, from: m.from, type: m.type }, 'dropped a message the core refused');
+      return;
+    }
+    this.schedule();
+  }
+
+  private onTick(): void {
+    if (this.stopped) return;
+    this.elapsedMs += this.tickMs;
+    this.rawNode.tick();
+    this.expireReads();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.process();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // The Ready loop
+
+  private async process(): Promise<void> {
+    if (this.processing) {
+      this.processAgain = true;
+      return;
+    }
+    if (this.failed !== undefined) return;
+    this.processing = true;
+    try {
+      do {
+        this.processAgain = false;
+        this.issueQueuedReads();
+        while (this.rawNode.hasReady()) {
+          const rd = this.rawNode.ready();
+          await this.handleReady(rd);
+          this.rawNode.advance(rd);
+          this.serveReads();
+          for (const listener of this.appliedListeners) listener(this.appliedIndex);
+        }
+        await this.maybeSnapshot();
+      } while (this.processAgain && !this.stopped);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    // 1. Durable first: the snapshot file, then entries + hard state (+ snapshot metadata)
+    //    in one atomic batch. Nothing that depends on them is sent before this completes.
+    if (rd.snapshot !== undefined) await this.snapshots.save(rd.snapshot);
+    const batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot } = {
+      entries: rd.entries,
+    };
+    if (rd.hardState !== undefined) batch.hardState = rd.hardState;
+    if (rd.snapshot !== undefined) batch.snapshot = rd.snapshot;
+    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
+      await this.log.persist(batch, rd.mustSync && this.sync);
+    }
+    // 2. Send.
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    // 3. Apply.
+    if (rd.snapshot !== undefined) {
+      this.fsm.restore(rd.snapshot.data);
+      this.latestSnapshot = rd.snapshot;
+      this.confState = rd.snapshot.metadata.confState;
+      this.appliedIndex = rd.snapshot.metadata.index;
+      this.logger.info({ index: rd.snapshot.metadata.index }, 'restored state from leader snapshot');
+    }
+    for (const entry of rd.committedEntries) this.applyEntry(entry);
+    // 4. Reads: record where each batch may be served; serveReads() resolves them.
+    for (const rs of rd.readStates) {
+      const batchState = this.readBatches.get(contextKey(rs.context));
+      if (batchState !== undefined) batchState.readIndex = rs.index;
+    }
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.role, rd.softState.lead);
+  }
+
+  private applyEntry(entry: Entry): void {
+    let result: R | undefined;
+    let error: Error | undefined;
+    if (entry.type === EntryType.ConfChange) {
+      const change = decodeConfChange(entry.data);
+      try {
+        this.confState = this.rawNode.applyConfChange(change);
+        this.fsm.applyConfChange(change, this.confState);
+      } catch (err) {
+        // A change the tracker rejects (e.g. removing the last voter) is a no-op everywhere,
+        // deterministically; tell the proposer why.
+        error = new RedraftError('BAD_REQUEST', (err as Error).message);
+      }
+      for (const c of change.changes) {
+        if (c.type === ConfChangeType.Remove) this.transport.removePeer(c.nodeId);
+      }
+    } else {
+      result = this.fsm.apply(entry);
+    }
+    this.appliedIndex = entry.index;
+    const waiter = this.proposals.get(entry.index);
+    if (waiter === undefined) return;
+    this.proposals.delete(entry.index);
+    if (waiter.term !== entry.term) {
+      // Another leader's entry took this slot: our proposal was lost.
+      waiter.reject(new LeadershipLostError());
+    } else if (error !== undefined) {
+      waiter.reject(error);
+    } else {
+      waiter.resolve(result as R);
+    }
+  }
+
+  private onSoftState(role: Role, lead: NodeId): void {
+    const wasLeader = this.role === 'leader';
+    this.role = role;
+    this.leaderId = lead;
+    if (wasLeader && role !== 'leader') {
+      // Our proposals may or may not commit under the next leader: say so, never "OK".
+      for (const waiter of this.proposals.values()) waiter.reject(new LeadershipLostError());
+      this.proposals.clear();
+      for (const [key, b] of this.readBatches) {
+        if (b.issuedAsLeader && b.readIndex === undefined) {
+          for (const w of b.waiters) w.reject(new LeadershipLostError());
+          this.readBatches.delete(key);
+        }
+      }
+    }
+    this.logger.info({ role, lead, term: this.rawNode.raft.term }, 'raft state changed');
+    for (const listener of this.stateListeners) listener();
+  }
+
+  private issueQueuedReads(): void {
+    for (const consistency of ['linearizable', 'lease'] as const) {
+      const waiters = this.queuedReads[consistency];
+      if (waiters.length === 0) continue;
+      this.queuedReads[consistency] = [];
+      const context = Buffer.allocUnsafe(8);
+      context.writeDoubleBE(this.nextReadContext++);
+      const key = contextKey(context);
+      this.readBatches.set(key, {
+        waiters,
+        deadline: this.elapsedMs + this.requestTimeoutMs,
+        readIndex: undefined,
+        issuedAsLeader: this.role === 'leader',
+      });
+      try {
+        this.rawNode.readIndex(context, consistency === 'lease' ? 'lease' : 'safe');
+      } catch (err) {
+        this.readBatches.delete(key);
+        const mapped = this.mapCoreError(err);
+        for (const w of waiters) w.reject(mapped);
+      }
+    }
+  }
+
+  private serveReads(): void {
+    for (const [key, b] of this.readBatches) {
+      if (b.readIndex !== undefined && this.appliedIndex >= b.readIndex) {
+        this.readBatches.delete(key);
+        for (const w of b.waiters) w.resolve();
+      }
+    }
+  }
+
+  private expireReads(): void {
+    for (const [key, b] of this.readBatches) {
+      if (b.deadline <= this.elapsedMs) {
+        this.readBatches.delete(key);
+        for (const w of b.waiters) w.reject(new RequestTimeoutError('linearizable read'));
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Snapshots
+
+  private async maybeSnapshot(): Promise<void> {
+    const last = this.latestSnapshot?.metadata.index ?? 0;
+    if (this.snapshotting || this.appliedIndex - last < this.snapshotEntries) return;
+    this.snapshotting = true;
+    try {
+      const at = this.appliedIndex;
+      const snapTerm = this.rawNode.raft.raftLog.termOrUndefined(at);
+      if (snapTerm === undefined) return;
+      const frozen = this.fsm.snapshot();
+      const confState = this.confState;
+      const snapshot: Snapshot = {
+        metadata: { index: at, term: snapTerm, confState },
+        data: frozen.serialize(),
+      };
+      const started = performance.now();
+      await this.snapshots.save(snapshot);
+      await this.log.recordSnapshot(snapshot);
+      this.latestSnapshot = snapshot;
+      // Keep a window of entries behind the snapshot: a follower slightly behind catches up
+      // from the log instead of being sent the whole snapshot.
+      const compactTo = at - this.compactionWindow;
+      if (compactTo > this.log.firstIndex()) await this.log.compact(index(compactTo));
+      this.logger.info(
+        { index: at, bytes: snapshot.data.length, ms: Math.round(performance.now() - started) },
+        'snapshot taken and log compacted',
+      );
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Failure
+
+  private fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.failed = error;
+    this.logger.fatal({ err: error }, 'raft node failed; stopping (fail-stop)');
+    this.failAll(new RedraftError('STORAGE_FAILED', `node failed: ${error.message}`, { cause: error }));
+    this.ticker.stop();
+    this.stopped = true;
+    for (const listener of this.failureListeners) listener(error);
+  }
+
+  private readonly failureListeners = new Set<(err: Error) => void>();
+
+  /** Called once if the node stops because it could not persist or apply (fail-stop). */
+  onFailure(listener: (err: Error) => void): void {
+    this.failureListeners.add(listener);
+  }
+
+  private failAll(err: Error): void {
+    for (const waiter of this.proposals.values()) waiter.reject(err);
+    this.proposals.clear();
+    for (const b of this.readBatches.values()) for (const w of b.waiters) w.reject(err);
+    this.readBatches.clear();
+    for (const w of [...this.queuedReads.linearizable, ...this.queuedReads.lease]) w.reject(err);
+    this.queuedReads = { linearizable: [], lease: [] };
+  }
+
+  private checkRunning(): void {
+    if (this.stopped) throw this.failed !== undefined ? new RedraftError('STORAGE_FAILED', this.failed.message) : new ShuttingDownError();
+  }
+
+  private mapCoreError(err: unknown): Error {
+    if (err instanceof ProposalDroppedError) {
+      return this.leaderId === NONE ? new NotLeaderError(0) : new RedraftError('PROPOSAL_DROPPED', err.message);
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+function contextKey(context: Uint8Array): string {
+  return Buffer.from(context.buffer, context.byteOffset, context.byteLength).toString('latin1');
+}
+

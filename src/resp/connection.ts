@@ -1,0 +1,269 @@
+import type { Socket } from 'node:net';
+import { RedraftError } from '../errors.js';
+import type { Result } from '../fsm/result.js';
+import type { ReadConsistency } from '../node/raft-node.js';
+import { ReplyWriter, type RespVersion } from './encoder.js';
+import { RespParser } from './parser.js';
+import { writeResult } from './result-writer.js';
+
+/** How a command's reply is produced. */
+export type Outcome =
+  /** A reply computed now. */
+  | { readonly kind: 'emit'; readonly emit: (w: ReplyWriter) => void }
+  /** A state machine result, now or later. */
+  | { readonly kind: 'result'; readonly value: Result | Promise<Result> }
+  /** Writes itself once ready (e.g. INFO, LEADER with addresses). */
+  | { readonly kind: 'custom'; readonly value: Promise<(w: ReplyWriter) => void> };
+
+/** Whether a command goes through the log, reads the state machine, or neither. */
+export type CommandClass = 'write' | 'read' | 'local';
+
+export interface Dispatcher {
+  /** Classifies a command (by lower-cased name) so the connection can order it. */
+  classify(name: string): CommandClass;
+  /** `db` is the database selected when the command arrived (it may run later). */
+  dispatch(conn: Connection, argv: Buffer[], name: string, db: number): Outcome;
+}
+
+interface Slot {
+  done: boolean;
+  /** Fills the writer with this slot's reply. */
+  emit: ((w: ReplyWriter) => void) | undefined;
+}
+
+let nextClientId = 1;
+
+/**
+ * One client connection. Commands are parsed from the socket and dispatched at once, so a
+ * pipeline's writes are proposed together and share one Raft batch; replies are written back
+ * strictly in request order, one socket write per batch of completed replies.
+ *
+ * Ordering across kinds: consecutive writes run concurrently (the log orders them), as do
+ * consecutive reads; but a read waits for the writes before it to finish (read-your-writes
+ * within a pipeline), and a write waits for the reads before it (they must not see it).
+ */
+export class Connection {
+  readonly id = nextClientId++;
+  readonly parser: RespParser;
+  readonly writer = new ReplyWriter(2);
+  readonly createdAt = Date.now();
+  db = 0;
+  name = '';
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  consistency: ReadConsistency;
+  /** READONLY was sent: stale reads on this follower are allowed (cluster mode). */
+  readonlyMode = false;
+  lastCommand = '';
+  closed = false;
+
+  private readonly slots: Slot[] = [];
+  private head = 0;
+  private groupKind: 'write' | 'read' | undefined;
+  private group: Promise<unknown>[] = [];
+  private gate: Promise<unknown> | undefined;
+  private closeAfterFlush = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly dispatcher: Dispatcher,
+    options: { requirepass: string; consistency: ReadConsistency; parser: RespParser },
+  ) {
+    this.parser = options.parser;
+    this.authenticated = options.requirepass === '';
+    this.consistency = options.consistency;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('error', () => {
+      // A reset by the peer is routine; 'close' follows and cleans up.
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get protocol(): RespVersion {
+    return this.writer.protocol;
+  }
+
+  set protocol(v: RespVersion) {
+    this.writer.protocol = v;
+  }
+
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${String(this.socket.remotePort ?? 0)}`;
+  }
+
+  get localAddress(): string {
+    return `${this.socket.localAddress ?? '?'}:${String(this.socket.localPort ?? 0)}`;
+  }
+
+  /** Closes the connection once every reply queued so far has been written (QUIT). */
+  closeWhenFlushed(): void {
+    this.closeAfterFlush = true;
+  }
+
+  private onData(chunk: Buffer): void {
+    const commands = this.parser.feed(chunk);
+    for (const argv of commands) {
+      if (this.closeAfterFlush) break;
+      this.execute(argv);
+    }
+    if (this.parser.error !== null && !this.closeAfterFlush) {
+      // Like Redis: reply with the protocol error, then close. Other clients are untouched.
+      this.pushSync((w) => {
+        w.error(`ERR ${this.parser.error ?? ''}`);
+      });
+      this.closeAfterFlush = true;
+    }
+    this.flush();
+  }
+
+  private execute(argv: Buffer[]): void {
+    const name = argv[0]!.toString('latin1').toLowerCase();
+    this.lastCommand = name;
+    const cls = this.dispatcher.classify(name);
+    if (cls === 'local') {
+      this.run(argv, name);
+      return;
+    }
+    if (this.groupKind !== undefined && this.groupKind !== cls && this.group.length > 0) {
+      // Switching between reads and writes: wait for the previous group to finish.
+      this.gate = Promise.allSettled(this.group);
+      this.group = [];
+    }
+    this.groupKind = cls;
+    const gate = this.gate;
+    if (gate === undefined) {
+      const p = this.run(argv, name);
+      if (p !== undefined) this.group.push(p);
+      return;
+    }
+    // Reserve the reply slot now so that order is kept; run once the gate opens.
+    const slot: Slot = { done: false, emit: undefined };
+    this.slots.push(slot);
+    const db = this.db;
+    const p = gate.then(() => this.settle(slot, this.safeDispatch(argv, name, db)));
+    this.group.push(p);
+  }
+
+  /** Dispatches now; returns a promise when the reply comes later. */
+  private run(argv: Buffer[], name: string): Promise<void> | undefined {
+    const slot: Slot = { done: false, emit: undefined };
+    this.slots.push(slot);
+    return this.settle(slot, this.safeDispatch(argv, name, this.db));
+  }
+
+  private safeDispatch(argv: Buffer[], name: string, db: number): Outcome {
+    try {
+      return this.dispatcher.dispatch(this, argv, name, db);
+    } catch (err) {
+      return { kind: 'emit', emit: errorEmitter(err) };
+    }
+  }
+
+  private settle(slot: Slot, outcome: Outcome): Promise<void> | undefined {
+    switch (outcome.kind) {
+      case 'emit':
+        slot.emit = outcome.emit;
+        slot.done = true;
+        this.advance();
+        return undefined;
+      case 'result': {
+        const v = outcome.value;
+        if (!(v instanceof Promise)) {
+          slot.emit = (w) => {
+            writeResult(w, v);
+          };
+          slot.done = true;
+          this.advance();
+          return undefined;
+        }
+        return v.then(
+          (r) => {
+            slot.emit = (w) => {
+              writeResult(w, r);
+            };
+            slot.done = true;
+            this.advanceAndFlush();
+          },
+          (err: unknown) => {
+            slot.emit = errorEmitter(err);
+            slot.done = true;
+            this.advanceAndFlush();
+          },
+        );
+      }
+      case 'custom':
+        return outcome.value.then(
+          (emit) => {
+            slot.emit = emit;
+            slot.done = true;
+            this.advanceAndFlush();
+          },
+          (err: unknown) => {
+            slot.emit = errorEmitter(err);
+            slot.done = true;
+            this.advanceAndFlush();
+          },
+        );
+    }
+  }
+
+  /** Queues a reply computed now, behind any pending ones. */
+  private pushSync(emit: (w: ReplyWriter) => void): void {
+    this.slots.push({ done: true, emit });
+    this.advance();
+  }
+
+  private advance(): void {
+    while (this.head < this.slots.length) {
+      const slot = this.slots[this.head]!;
+      if (!slot.done) break;
+      slot.emit?.(this.writer);
+      this.head++;
+    }
+    if (this.head === this.slots.length) {
+      // Everything asked so far has been answered: no ordering constraint is left.
+      this.slots.length = 0;
+      this.head = 0;
+      this.gate = undefined;
+      this.group = [];
+      this.groupKind = undefined;
+    } else if (this.head > 1024) {
+      this.slots.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private advanceAndFlush(): void {
+    this.advance();
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    if (this.writer.length > 0) this.writer.flushTo(this.socket);
+    if (this.closeAfterFlush && this.head === this.slots.length) {
+      this.closed = true;
+      this.socket.end();
+    }
+  }
+}
+
+/** Maps an exception to its RESP error line. */
+export function errorEmitter(err: unknown): (w: ReplyWriter) => void {
+  if (err instanceof RedraftError) {
+    const prefix = err.mapping.resp;
+    return (w) => {
+      w.error(`${prefix} ${err.message}`);
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return (w) => {
+    w.error(`ERR ${message}`);
+  };
+}

@@ -1,0 +1,81 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { KvService } from '../node/kv-service.js';
+import type { ReadConsistency } from '../node/raft-node.js';
+import { Connection } from './connection.js';
+import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
+import { RespParser, type RespParserOptions } from './parser.js';
+
+export interface RespServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly kv: KvService;
+  readonly logger: Logger;
+  readonly nodeId: number;
+  readonly version: string;
+  readonly requirepass: string;
+  readonly routing: 'forward' | 'redirect';
+  readonly consistency: ReadConsistency;
+  readonly limits?: RespParserOptions;
+}
+
+/** The Redis front door: a TCP server speaking RESP2/RESP3 to any Redis client. */
+export class RespServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly dispatcher: CommandDispatcher;
+
+  constructor(private readonly options: RespServerOptions) {
+    const info: ServerInfo = {
+      nodeId: options.nodeId,
+      version: options.version,
+      startedAt: Date.now(),
+      requirepass: options.requirepass,
+      routing: options.routing,
+      tcpPort: options.port,
+      connections: () => this.connections.size,
+    };
+    this.dispatcher = new CommandDispatcher(options.kv, info);
+    this.server = createServer((socket) => {
+      this.accept(socket);
+    });
+    this.server.on('error', (err) => {
+      options.logger.error({ err }, 'RESP server error');
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new Connection(socket, this.dispatcher, {
+      requirepass: this.options.requirepass,
+      consistency: this.options.consistency,
+      parser: new RespParser(this.options.limits),
+    });
+    this.connections.add(conn);
+    socket.on('close', () => this.connections.delete(conn));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        if (addr === null || typeof addr === 'string') {
+          reject(new Error('RESP server has no TCP address'));
+          return;
+        }
+        resolve({ host: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  /** Stops accepting; existing connections are closed. */
+  close(): Promise<void> {
+    for (const c of this.connections) c.socket.destroy();
+    return new Promise((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+}
