@@ -50,7 +50,8 @@ export async function runCluster(argv: readonly string[], script: string): Promi
     throw new ConfigError((err as Error).message);
   }
   const nodes = Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) throw new ConfigError('--nodes must be 1 to 9');
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9)
+    throw new ConfigError('--nodes must be 1 to 9');
   const layout = clusterLayout(nodes, values.host, values['data-dir']);
   const initialCluster = layout.map((n) => `${n.id}=${n.peerAddr}`).join(',');
   const children: ChildProcess[] = [];
@@ -61,26 +62,37 @@ export async function runCluster(argv: readonly string[], script: string): Promi
       [
         script,
         'server',
-        '--id', String(n.id),
-        '--data-dir', n.dataDir,
-        '--peer-addr', n.peerAddr,
-        '--resp-addr', n.respAddr,
-        '--http-addr', n.httpAddr,
-        '--grpc-addr', n.grpcAddr,
-        '--initial-cluster', initialCluster,
-        '--log-level', values['log-level'],
+        '--id',
+        String(n.id),
+        '--data-dir',
+        n.dataDir,
+        '--peer-addr',
+        n.peerAddr,
+        '--resp-addr',
+        n.respAddr,
+        '--http-addr',
+        n.httpAddr,
+        '--grpc-addr',
+        n.grpcAddr,
+        '--initial-cluster',
+        initialCluster,
+        '--log-level',
+        values['log-level'],
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     children.push(child);
-    console.error(`node ${n.id}: redis-cli -p ${n.respAddr.split(':')[1]}  (http ${n.httpAddr}, grpc ${n.grpcAddr})`);
+    console.error(
+      `node ${n.id}: redis-cli -p ${n.respAddr.split(':')[1]}  (http ${n.httpAddr}, grpc ${n.grpcAddr})`,
+    );
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     console.error(`stopping ${nodes} nodes...`);
-    for (const c of children) if (c.exitCode === null) c.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+    for (const c of children)
+      if (c.exitCode === null) c.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -51,26 +51,100 @@ interface FlagSpec {
 
 /** The flags, in the order `--help` prints them. Flag names are the kebab-case keys. */
 export const SERVER_FLAGS: readonly FlagSpec[] = [
-  { key: 'id', kind: 'number', help: 'this member\'s id (a positive integer)' },
-  { key: 'dataDir', kind: 'string', help: 'directory for the log and snapshots', default: './data' },
-  { key: 'peerAddr', kind: 'string', help: 'host:port for Raft traffic between members', default: '127.0.0.1:7001' },
-  { key: 'respAddr', kind: 'string', help: 'host:port for Redis clients (RESP)', default: '127.0.0.1:6379' },
-  { key: 'httpAddr', kind: 'string', help: 'host:port for REST, metrics and health', default: '127.0.0.1:8080' },
-  { key: 'grpcAddr', kind: 'string', help: 'host:port for the gRPC API', default: '127.0.0.1:9090' },
-  { key: 'initialCluster', kind: 'string', help: 'bootstrap members as 1=host:port,2=host:port,... (peer addresses)' },
-  { key: 'join', kind: 'string', help: 'host:port of a running member to join through (instead of --initial-cluster)' },
-  { key: 'advertisePeerAddr', kind: 'string', help: 'peer address other members use (default: --peer-addr)' },
-  { key: 'advertiseRespAddr', kind: 'string', help: 'RESP address announced to clients (default: --resp-addr)' },
-  { key: 'advertiseHttpAddr', kind: 'string', help: 'HTTP address announced (default: --http-addr)' },
-  { key: 'advertiseGrpcAddr', kind: 'string', help: 'gRPC address announced (default: --grpc-addr)' },
+  { key: 'id', kind: 'number', help: "this member's id (a positive integer)" },
+  {
+    key: 'dataDir',
+    kind: 'string',
+    help: 'directory for the log and snapshots',
+    default: './data',
+  },
+  {
+    key: 'peerAddr',
+    kind: 'string',
+    help: 'host:port for Raft traffic between members',
+    default: '127.0.0.1:7001',
+  },
+  {
+    key: 'respAddr',
+    kind: 'string',
+    help: 'host:port for Redis clients (RESP)',
+    default: '127.0.0.1:6379',
+  },
+  {
+    key: 'httpAddr',
+    kind: 'string',
+    help: 'host:port for REST, metrics and health',
+    default: '127.0.0.1:8080',
+  },
+  {
+    key: 'grpcAddr',
+    kind: 'string',
+    help: 'host:port for the gRPC API',
+    default: '127.0.0.1:9090',
+  },
+  {
+    key: 'initialCluster',
+    kind: 'string',
+    help: 'bootstrap members as 1=host:port,2=host:port,... (peer addresses)',
+  },
+  {
+    key: 'join',
+    kind: 'string',
+    help: 'host:port of a running member to join through (instead of --initial-cluster)',
+  },
+  {
+    key: 'advertisePeerAddr',
+    kind: 'string',
+    help: 'peer address other members use (default: --peer-addr)',
+  },
+  {
+    key: 'advertiseRespAddr',
+    kind: 'string',
+    help: 'RESP address announced to clients (default: --resp-addr)',
+  },
+  {
+    key: 'advertiseHttpAddr',
+    kind: 'string',
+    help: 'HTTP address announced (default: --http-addr)',
+  },
+  {
+    key: 'advertiseGrpcAddr',
+    kind: 'string',
+    help: 'gRPC address announced (default: --grpc-addr)',
+  },
   { key: 'logLevel', kind: 'string', help: 'trace, debug, info, warn, error', default: 'info' },
   { key: 'tickMs', kind: 'number', help: 'milliseconds per Raft tick', default: '100' },
-  { key: 'electionTicks', kind: 'number', help: 'ticks before a follower campaigns', default: '10' },
+  {
+    key: 'electionTicks',
+    kind: 'number',
+    help: 'ticks before a follower campaigns',
+    default: '10',
+  },
   { key: 'heartbeatTicks', kind: 'number', help: 'ticks between leader heartbeats', default: '1' },
-  { key: 'snapshotEntries', kind: 'number', help: 'applied entries between snapshots', default: '10000' },
-  { key: 'sync', kind: 'boolean', help: 'fsync the log (turn off only for throwaway data)', default: 'true' },
-  { key: 'readConsistency', kind: 'string', help: 'default reads: linearizable, lease or stale', default: 'linearizable' },
-  { key: 'routing', kind: 'string', help: 'followers forward to the leader, or redirect (-MOVED)', default: 'forward' },
+  {
+    key: 'snapshotEntries',
+    kind: 'number',
+    help: 'applied entries between snapshots',
+    default: '10000',
+  },
+  {
+    key: 'sync',
+    kind: 'boolean',
+    help: 'fsync the log (turn off only for throwaway data)',
+    default: 'true',
+  },
+  {
+    key: 'readConsistency',
+    kind: 'string',
+    help: 'default reads: linearizable, lease or stale',
+    default: 'linearizable',
+  },
+  {
+    key: 'routing',
+    kind: 'string',
+    help: 'followers forward to the leader, or redirect (-MOVED)',
+    default: 'forward',
+  },
   { key: 'requirepass', kind: 'string', help: 'password Redis clients must AUTH with' },
   { key: 'authToken', kind: 'string', help: 'bearer token for REST and gRPC' },
   { key: 'tlsCert', kind: 'string', help: 'PEM certificate for the client ports' },
@@ -124,13 +198,15 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   if (configPath !== undefined && configPath !== '') {
     try {
       const raw: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not a JSON object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw new Error('not a JSON object');
       file = raw as Record<string, unknown>;
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configPath}: ${(err as Error).message}`);
     }
     for (const k of Object.keys(file)) {
-      if (!SERVER_FLAGS.some((f) => f.key === k)) throw new ConfigError(`unknown setting "${k}" in ${configPath}`);
+      if (!SERVER_FLAGS.some((f) => f.key === k))
+        throw new ConfigError(`unknown setting "${k}" in ${configPath}`);
     }
   }
 
@@ -144,8 +220,17 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     if (flag !== undefined) v = flag;
     else if (negated === true) v = false;
     else if (fromEnv !== undefined && fromEnv !== '') v = fromEnv;
-    else if (fromFile !== undefined) v = typeof fromFile === 'boolean' ? fromFile : String(fromFile);
-    else v = f.default;
+    else if (
+      typeof fromFile === 'boolean' ||
+      typeof fromFile === 'string' ||
+      typeof fromFile === 'number'
+    ) {
+      v = typeof fromFile === 'boolean' ? fromFile : String(fromFile);
+    } else if (fromFile !== undefined) {
+      throw new ConfigError(
+        `setting "${f.key}" in the config file must be a string, number or boolean`,
+      );
+    } else v = f.default;
     if (v !== undefined) raw.set(f.key, v);
   }
 
@@ -155,7 +240,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   };
   const num = (k: keyof ServerConfig, min: number): number => {
     const s = str(k);
-    if (!/^\d+$/.test(s)) throw new ConfigError(`--${flagName(k)} must be a whole number, got "${s}"`);
+    if (!/^\d+$/.test(s))
+      throw new ConfigError(`--${flagName(k)} must be a whole number, got "${s}"`);
     const n = Number(s);
     if (n < min) throw new ConfigError(`--${flagName(k)} must be at least ${min}`);
     return n;
@@ -188,7 +274,11 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     throw new ConfigError(`--initial-cluster does not include this node's id ${id}`);
   }
   const readConsistency = str('readConsistency');
-  if (readConsistency !== 'linearizable' && readConsistency !== 'lease' && readConsistency !== 'stale') {
+  if (
+    readConsistency !== 'linearizable' &&
+    readConsistency !== 'lease' &&
+    readConsistency !== 'stale'
+  ) {
     throw new ConfigError('--read-consistency must be linearizable, lease or stale');
   }
   const routing = str('routing');
@@ -197,7 +287,9 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   }
   const logLevel = str('logLevel');
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
-    throw new ConfigError('--log-level must be one of trace, debug, info, warn, error, fatal, silent');
+    throw new ConfigError(
+      '--log-level must be one of trace, debug, info, warn, error, fatal, silent',
+    );
   }
   const electionTicks = num('electionTicks', 2);
   const heartbeatTicks = num('heartbeatTicks', 1);

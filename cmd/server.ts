@@ -23,7 +23,9 @@ import { parseHostPort, type ServerConfig } from './config.js';
 
 async function packageVersion(): Promise<string> {
   try {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(
+      await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as {
       version?: string;
     };
     return pkg.version ?? '0.0.0';
@@ -80,7 +82,8 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   });
   const peers = new Map<number, string>(config.initialCluster);
   for (const m of fsm.members.values()) peers.set(m.id, m.peerAddr);
-  for (const [peer, address] of peers) if (peer !== config.id) transport.addPeer(nodeId(peer), address);
+  for (const [peer, address] of peers)
+    if (peer !== config.id) transport.addPeer(nodeId(peer), address);
 
   const node = new RaftNode<Result>({
     id,
@@ -116,8 +119,11 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     grpcAddr: config.advertiseGrpcAddr,
   };
   const forwarder =
-    config.routing === 'forward' ? new RespLeaderForwarder(config.requirepass, config.tickMs * config.electionTicks * 3) : undefined;
+    config.routing === 'forward'
+      ? new RespLeaderForwarder(config.requirepass, config.tickMs * config.electionTicks * 3)
+      : undefined;
   const kv = new KvService(node, fsm, forwarder);
+  const stopSweeper = kv.startExpirySweeper();
 
   // Keep the transport's peers in step with the replicated member table, and publish our
   // own addresses until the table holds them (the leader may change before it commits).
@@ -127,13 +133,17 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     if (snapshotOfMembers !== knownMembers) {
       knownMembers = snapshotOfMembers;
       for (const m of fsm.members.values()) {
-        if (m.id !== config.id && node.currentConfState.voters.concat(node.currentConfState.learners).includes(nodeId(m.id))) {
+        if (
+          m.id !== config.id &&
+          node.currentConfState.voters.concat(node.currentConfState.learners).includes(nodeId(m.id))
+        ) {
           transport.addPeer(nodeId(m.id), m.peerAddr);
         }
       }
     }
   };
-  const published = (): boolean => JSON.stringify(fsm.members.get(config.id)) === JSON.stringify(self);
+  const published = (): boolean =>
+    JSON.stringify(fsm.members.get(config.id)) === JSON.stringify(self);
   const publish = (): void => {
     if (node.leader !== 0 && !published()) node.proposeForwarded(encodeMember(self));
   };
@@ -161,7 +171,10 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     consistency: config.readConsistency,
   });
   const bound = await resp.listen();
-  logger.info({ resp: `${bound.host}:${bound.port}`, peer: config.peerAddr, version }, 'redraft server started');
+  logger.info(
+    { resp: `${bound.host}:${bound.port}`, peer: config.peerAddr, version },
+    'redraft server started',
+  );
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => {
@@ -173,6 +186,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   });
   const outcome = await Promise.race([signalled, failed]);
   clearInterval(republish);
+  stopSweeper();
   if (typeof outcome === 'number') {
     // Fail-stop: the node could not persist; do not serve anything further.
     await resp.close();

@@ -5,12 +5,14 @@
  *   COMMAND      u8 1 | f64 leader time (ms) | u8 db | u32 argc | argc x (u32 len | bytes)
  *   MEMBER       u8 2 | u32 len | UTF-8 JSON of MemberInfo (rare: the member table)
  *   NOOP         u8 3
+ *   TRANSACTION  u8 4 | f64 leader time | u32 watch count | per watch: u8 db | u32 len | key
+ *                | f64 version | u32 command count | per command: u8 db | u32 argc | argv
  *
  * Time enters the state machine only through COMMAND entries (DESIGN.md section 4): the
  * leader stamps each with its clock, so TTL decisions are the same on every replica.
  */
 
-export const EntryKind = { Command: 1, Member: 2, Noop: 3 } as const;
+export const EntryKind = { Command: 1, Member: 2, Noop: 3, Transaction: 4 } as const;
 
 export interface CommandPayload {
   readonly kind: typeof EntryKind.Command;
@@ -37,7 +39,30 @@ export interface NoopPayload {
   readonly kind: typeof EntryKind.Noop;
 }
 
-export type EntryPayload = CommandPayload | MemberPayload | NoopPayload;
+/** A key WATCHed by the client, with the version it had when watched (0: absent). */
+export interface WatchedKey {
+  readonly db: number;
+  readonly key: Buffer;
+  readonly version: number;
+}
+
+export interface QueuedCommand {
+  readonly db: number;
+  readonly argv: readonly Buffer[];
+}
+
+/**
+ * MULTI ... EXEC as ONE entry: applied atomically, and aborted as a whole (result nil) if a
+ * watched key's version changed — decided at apply time, so identically on every replica.
+ */
+export interface TransactionPayload {
+  readonly kind: typeof EntryKind.Transaction;
+  readonly timeMs: number;
+  readonly watches: readonly WatchedKey[];
+  readonly commands: readonly QueuedCommand[];
+}
+
+export type EntryPayload = CommandPayload | MemberPayload | NoopPayload | TransactionPayload;
 
 export class MalformedEntryError extends Error {
   constructor(why: string) {
@@ -61,6 +86,39 @@ export function encodeCommand(timeMs: number, db: number, argv: readonly Buffer[
   return out;
 }
 
+export function encodeTransaction(
+  timeMs: number,
+  watches: readonly WatchedKey[],
+  commands: readonly QueuedCommand[],
+): Buffer {
+  let size = 1 + 8 + 4 + 4;
+  for (const w of watches) size += 1 + 4 + w.key.length + 8;
+  for (const c of commands) {
+    size += 1 + 4;
+    for (const a of c.argv) size += 4 + a.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let off = out.writeUInt8(EntryKind.Transaction, 0);
+  off = out.writeDoubleBE(timeMs, off);
+  off = out.writeUInt32BE(watches.length, off);
+  for (const w of watches) {
+    off = out.writeUInt8(w.db, off);
+    off = out.writeUInt32BE(w.key.length, off);
+    off += w.key.copy(out, off);
+    off = out.writeDoubleBE(w.version, off);
+  }
+  off = out.writeUInt32BE(commands.length, off);
+  for (const c of commands) {
+    off = out.writeUInt8(c.db, off);
+    off = out.writeUInt32BE(c.argv.length, off);
+    for (const a of c.argv) {
+      off = out.writeUInt32BE(a.length, off);
+      off += a.copy(out, off);
+    }
+  }
+  return out;
+}
+
 export function encodeMember(member: MemberInfo): Buffer {
   const json = Buffer.from(JSON.stringify(member), 'utf8');
   const out = Buffer.allocUnsafe(5 + json.length);
@@ -73,7 +131,9 @@ export function encodeMember(member: MemberInfo): Buffer {
 export const NOOP_PAYLOAD = Buffer.from([EntryKind.Noop]);
 
 export function decodeEntry(data: Uint8Array): EntryPayload {
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // One copy per entry: the decoded arguments become stored values, and as views into a
+  // network or disk buffer they would keep that whole (possibly large) buffer alive.
+  const buf = Buffer.from(data);
   if (buf.length === 0) throw new MalformedEntryError('empty payload');
   const kind = buf[0];
   switch (kind) {
@@ -103,6 +163,8 @@ export function decodeEntry(data: Uint8Array): EntryPayload {
     }
     case EntryKind.Noop:
       return { kind: EntryKind.Noop };
+    case EntryKind.Transaction:
+      return decodeTransaction(buf);
     default:
       throw new MalformedEntryError(`unknown kind ${String(kind)}`);
   }
@@ -126,4 +188,51 @@ export function parseMemberJson(json: string): MemberInfo {
     httpAddr: str('httpAddr'),
     grpcAddr: str('grpcAddr'),
   };
+}
+
+function decodeTransaction(buf: Buffer): TransactionPayload {
+  let off = 1;
+  const need = (n: number): void => {
+    if (off + n > buf.length) throw new MalformedEntryError('truncated transaction');
+  };
+  need(12);
+  const timeMs = buf.readDoubleBE(off);
+  off += 8;
+  const watchCount = buf.readUInt32BE(off);
+  off += 4;
+  const watches: WatchedKey[] = [];
+  for (let i = 0; i < watchCount; i++) {
+    need(5);
+    const db = buf.readUInt8(off);
+    const len = buf.readUInt32BE(off + 1);
+    off += 5;
+    need(len + 8);
+    const key = buf.subarray(off, off + len);
+    off += len;
+    const version = buf.readDoubleBE(off);
+    off += 8;
+    watches.push({ db, key, version });
+  }
+  need(4);
+  const commandCount = buf.readUInt32BE(off);
+  off += 4;
+  const commands: QueuedCommand[] = [];
+  for (let i = 0; i < commandCount; i++) {
+    need(5);
+    const db = buf.readUInt8(off);
+    const argc = buf.readUInt32BE(off + 1);
+    off += 5;
+    const argv: Buffer[] = [];
+    for (let j = 0; j < argc; j++) {
+      need(4);
+      const len = buf.readUInt32BE(off);
+      off += 4;
+      need(len);
+      argv.push(buf.subarray(off, off + len));
+      off += len;
+    }
+    commands.push({ db, argv });
+  }
+  if (off !== buf.length) throw new MalformedEntryError('trailing bytes after transaction');
+  return { kind: EntryKind.Transaction, timeMs, watches, commands };
 }

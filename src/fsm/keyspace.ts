@@ -1,17 +1,24 @@
 /**
  * The data of one logical database. Keys are binary-safe: a key's bytes map one-to-one onto
- * a JavaScript string's code units (latin1), which makes them cheap Map keys.
+ * a JavaScript string's code units (latin1), which makes them cheap Map keys; hash fields
+ * likewise.
  */
 
 export interface StringValue {
   readonly type: 'string';
-  /** Never mutated in place: snapshots share value objects with the live map. */
+  /** Never mutated in place: a write replaces the Buffer. */
   readonly value: Buffer;
 }
 
-export type Value = StringValue;
+export interface HashValue {
+  readonly type: 'hash';
+  /** Field (latin1 string of its bytes) -> value. Mutated in place by hash writes. */
+  readonly fields: Map<string, Buffer>;
+}
 
-/** Immutable: a change replaces the entry, so a frozen snapshot never sees later writes. */
+export type Value = StringValue | HashValue;
+export type ValueType = Value['type'];
+
 export interface StoredEntry {
   readonly value: Value;
   /** Absolute expiry in ms since the epoch (leader time), or 0 for none. */
@@ -30,6 +37,8 @@ export function keyBytes(k: string): Buffer {
 
 export class Keyspace {
   readonly entries = new Map<string, StoredEntry>();
+  /** Keys that carry an expiry, so that the leader can find expired keys without a full scan. */
+  readonly expires = new Set<string>();
 
   /** The live entry for `key` at time `now`, or undefined if absent or expired. */
   get(key: string, now: number): StoredEntry | undefined {
@@ -41,17 +50,35 @@ export class Keyspace {
 
   set(key: string, entry: StoredEntry): void {
     this.entries.set(key, entry);
+    if (entry.expireAt !== 0) this.expires.add(key);
+    else this.expires.delete(key);
   }
 
   delete(key: string): boolean {
+    this.expires.delete(key);
     return this.entries.delete(key);
   }
 
+  /** Number of keys held, including expired ones not yet removed (as Redis's DBSIZE). */
   get size(): number {
     return this.entries.size;
   }
 
   clear(): void {
     this.entries.clear();
+    this.expires.clear();
+  }
+
+  /** Up to `limit` keys whose expiry is at or before `now`, in a deterministic order. */
+  expired(now: number, limit: number): string[] {
+    const out: string[] = [];
+    for (const key of this.expires) {
+      const e = this.entries.get(key);
+      if (e !== undefined && e.expireAt !== 0 && e.expireAt <= now) {
+        out.push(key);
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
   }
 }

@@ -1,17 +1,46 @@
+import { ConfChangeType, type ConfChange, type ConfState } from '../raft/index.js';
+import { COMMAND_DEFS, type CommandContext } from './commands/index.js';
 import {
-  ConfChangeType,
-  type ConfChange,
-  type ConfState,
-  type Entry,
-} from '../raft/index.js';
-import { EntryKind, decodeEntry, parseMemberJson, type MemberInfo } from './entry-codec.js';
-import { Keyspace, keyOf, type StoredEntry } from './keyspace.js';
-import { CommandError, type Result } from './result.js';
+  EntryKind,
+  decodeEntry,
+  parseMemberJson,
+  type MemberInfo,
+  type QueuedCommand,
+  type TransactionPayload,
+  type WatchedKey,
+} from './entry-codec.js';
+import { Keyspace, keyOf } from './keyspace.js';
+import { CommandError, wrongArity, type Result } from './result.js';
 import { readSnapshot, writeSnapshot } from './snapshot-codec.js';
 import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js';
-import { READ_COMMANDS, WRITE_COMMANDS, type CommandContext } from './commands.js';
 
 export const DATABASES = 16;
+
+const NO_RANDOM = (): number => {
+  throw new Error('a write command drew a random number: writes must be deterministic');
+};
+
+/** Checks a command's name and arity against the registry; the error Redis would give. */
+export function checkCommand(
+  argv: readonly Buffer[],
+  allowInternal = false,
+): CommandError | undefined {
+  const name = argv[0]?.toString('latin1').toLowerCase() ?? '';
+  const d = COMMAND_DEFS.get(name);
+  if (d === undefined || (d.flags.includes('internal') && !allowInternal)) {
+    const args = argv
+      .slice(1)
+      .map((a) => `'${a.toString('latin1')}'`)
+      .join(' ');
+    return new CommandError(
+      `ERR unknown command '${argv[0]?.toString('latin1') ?? ''}', with args beginning with: ${args}`,
+    );
+  }
+  if ((d.arity > 0 && argv.length !== d.arity) || (d.arity < 0 && argv.length < -d.arity)) {
+    return wrongArity(name);
+  }
+  return undefined;
+}
 
 /**
  * The key-value state machine: 16 Redis databases, the member table, and the leader-stamped
@@ -29,24 +58,59 @@ export class KvStateMachine implements StateMachine<Result> {
     if (entry.data.length === 0) return null; // a new leader's empty entry
     const payload = decodeEntry(entry.data);
     switch (payload.kind) {
-      case EntryKind.Command: {
-        if (payload.timeMs > this.clock) this.clock = payload.timeMs;
-        const db = this.dbs[payload.db];
-        if (db === undefined) return new CommandError('ERR DB index is out of range');
-        const name = payload.argv[0]?.toString('latin1').toLowerCase() ?? '';
-        const command = WRITE_COMMANDS.get(name);
-        if (command === undefined) {
-          return new CommandError(`ERR unknown command '${name}'`);
-        }
-        const ctx: CommandContext = { db, now: this.clock, index: entry.index };
-        return command(ctx, payload.argv);
-      }
+      case EntryKind.Command:
+        this.advanceClock(payload.timeMs);
+        return this.run({ db: payload.db, argv: payload.argv }, entry.index);
+      case EntryKind.Transaction:
+        this.advanceClock(payload.timeMs);
+        return this.applyTransaction(payload, entry.index);
       case EntryKind.Member:
         this.members.set(payload.member.id, payload.member);
         return null;
       case EntryKind.Noop:
         return null;
     }
+  }
+
+  private advanceClock(timeMs: number): void {
+    if (timeMs > this.clock) this.clock = timeMs;
+  }
+
+  private run(cmd: QueuedCommand, index: number): Result {
+    // Internal commands (the leader's expiry sweep) are allowed from the log only.
+    const invalid = checkCommand(cmd.argv, true);
+    if (invalid !== undefined) return invalid;
+    const db = this.dbs[cmd.db];
+    if (db === undefined) return new CommandError('ERR DB index is out of range');
+    const d = COMMAND_DEFS.get(cmd.argv[0]!.toString('latin1').toLowerCase())!;
+    const ctx: CommandContext = {
+      db,
+      dbs: this.dbs,
+      dbIndex: cmd.db,
+      now: this.clock,
+      index,
+      random: NO_RANDOM,
+    };
+    return d.fn(ctx, cmd.argv);
+  }
+
+  private applyTransaction(tx: TransactionPayload, index: number): Result {
+    if (!this.watchesHold(tx.watches)) return null; // EXEC -> nil: a watched key changed
+    const results: Result[] = [];
+    for (const cmd of tx.commands) results.push(this.run(cmd, index));
+    return results;
+  }
+
+  /** The current version of a key as WATCH sees it: 0 when absent or expired. */
+  versionOf(db: number, key: Buffer, now: number): number {
+    return this.dbs[db]?.get(keyOf(key), now)?.version ?? 0;
+  }
+
+  private watchesHold(watches: readonly WatchedKey[]): boolean {
+    for (const w of watches) {
+      if (this.versionOf(w.db, w.key, this.clock) !== w.version) return false;
+    }
+    return true;
   }
 
   /**
@@ -63,33 +127,37 @@ export class KvStateMachine implements StateMachine<Result> {
     }
   }
 
-  /** Adapter for the node's apply loop. */
-  applyEntry(entry: Entry): Result {
-    return this.apply(entry);
-  }
-
   /**
    * Executes a read-only command against local state at time `now` (the reading node's
    * clock: expired keys are invisible at once, even before the leader deletes them).
    */
   read(dbIndex: number, argv: readonly Buffer[], now: number): Result {
+    const invalid = checkCommand(argv);
+    if (invalid !== undefined) return invalid;
     const db = this.dbs[dbIndex];
     if (db === undefined) return new CommandError('ERR DB index is out of range');
-    const name = argv[0]?.toString('latin1').toLowerCase() ?? '';
-    const command = READ_COMMANDS.get(name);
-    if (command === undefined) return new CommandError(`ERR unknown command '${name}'`);
-    return command({ db, now, index: this.appliedIndex }, argv);
+    const d = COMMAND_DEFS.get(argv[0]!.toString('latin1').toLowerCase())!;
+    if (d.kind !== 'read') return new CommandError(`ERR '${d.name}' is not a read command`);
+    return d.fn(
+      {
+        db,
+        dbs: this.dbs,
+        dbIndex,
+        now,
+        index: this.appliedIndex,
+        random: (bound) => Math.floor(Math.random() * bound),
+      },
+      argv,
+    );
   }
 
-  /** A direct lookup for tests and the gateways. */
-  getString(dbIndex: number, key: Buffer, now: number): Buffer | undefined {
-    const e: StoredEntry | undefined = this.dbs[dbIndex]?.get(keyOf(key), now);
-    return e?.value.type === 'string' ? e.value.value : undefined;
-  }
-
+  /**
+   * Freezes the state for a snapshot. `serialize` must be called before the next apply: hash
+   * field maps are shared with the live state (the node serializes at once, then writes the
+   * bytes to disk while applies continue).
+   */
   snapshot(): FsmSnapshot {
-    // Entries are immutable, so copying the maps' references freezes the state.
-    const dbs = this.dbs.map((db) => new Map(db.entries));
+    const dbs = this.dbs.map((db) => db.entries);
     const members = [...this.members.values()];
     const clock = this.clock;
     return { serialize: () => writeSnapshot({ dbs, members, clock }) };
@@ -97,9 +165,9 @@ export class KvStateMachine implements StateMachine<Result> {
 
   restore(data: Uint8Array): void {
     const image = readSnapshot(data);
-    this.dbs = image.dbs.map((entries) => {
+    this.dbs = Array.from({ length: DATABASES }, (_, i) => {
       const ks = new Keyspace();
-      for (const [k, v] of entries) ks.set(k, v);
+      for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);
       return ks;
     });
     this.members = new Map(image.members.map((m) => [m.id, m]));

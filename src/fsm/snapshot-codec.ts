@@ -6,7 +6,9 @@ import type { StoredEntry } from './keyspace.js';
  *
  *   "RDKV" | u8 version (1) | f64 clock | u32 member JSON length | member JSON
  *   | u8 database count | per database: u32 key count | per key:
- *       u32 key length | key | u8 type (0 string) | f64 expireAt | f64 version | u32 len | value
+ *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
+ *       string (type 0): u32 len | bytes;
+ *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
  *
  * The snapshot file that wraps it carries the checksum; this layer still checks its own
  * structure so that a bad image is refused rather than half-loaded.
@@ -14,6 +16,7 @@ import type { StoredEntry } from './keyspace.js';
 const MAGIC = Buffer.from('RDKV', 'latin1');
 const VERSION = 1;
 const TYPE_STRING = 0;
+const TYPE_HASH = 1;
 
 export interface SnapshotImage {
   readonly dbs: ReadonlyMap<string, StoredEntry>[];
@@ -28,12 +31,20 @@ export class SnapshotFormatError extends Error {
   }
 }
 
+function valueSize(e: StoredEntry): number {
+  const v = e.value;
+  if (v.type === 'string') return 4 + v.value.length;
+  let size = 4;
+  for (const [field, value] of v.fields) size += 8 + field.length + value.length;
+  return size;
+}
+
 export function writeSnapshot(image: SnapshotImage): Buffer {
   const members = Buffer.from(JSON.stringify(image.members), 'utf8');
   let size = 4 + 1 + 8 + 4 + members.length + 1;
   for (const db of image.dbs) {
     size += 4;
-    for (const [k, e] of db) size += 4 + k.length + 1 + 8 + 8 + 4 + e.value.value.length;
+    for (const [k, e] of db) size += 4 + k.length + 1 + 8 + 8 + valueSize(e);
   }
   const out = Buffer.allocUnsafe(size);
   let off = MAGIC.copy(out, 0);
@@ -47,11 +58,22 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
     for (const [k, e] of db) {
       off = out.writeUInt32BE(k.length, off);
       off += out.write(k, off, 'latin1');
-      off = out.writeUInt8(TYPE_STRING, off);
+      const v = e.value;
+      off = out.writeUInt8(v.type === 'string' ? TYPE_STRING : TYPE_HASH, off);
       off = out.writeDoubleBE(e.expireAt, off);
       off = out.writeDoubleBE(e.version, off);
-      off = out.writeUInt32BE(e.value.value.length, off);
-      off += e.value.value.copy(out, off);
+      if (v.type === 'string') {
+        off = out.writeUInt32BE(v.value.length, off);
+        off += v.value.copy(out, off);
+      } else {
+        off = out.writeUInt32BE(v.fields.size, off);
+        for (const [field, value] of v.fields) {
+          off = out.writeUInt32BE(field.length, off);
+          off += out.write(field, off, 'latin1');
+          off = out.writeUInt32BE(value.length, off);
+          off += value.copy(out, off);
+        }
+      }
     }
   }
   return out;
@@ -94,18 +116,35 @@ export function readSnapshot(data: Uint8Array): {
       const key = buf.toString('latin1', off, off + kl);
       off += kl;
       const type = buf.readUInt8(off++);
-      if (type !== TYPE_STRING) throw new SnapshotFormatError(`unknown value type ${type}`);
       const expireAt = buf.readDoubleBE(off);
       off += 8;
       const version = buf.readDoubleBE(off);
       off += 8;
-      const vl = buf.readUInt32BE(off);
-      off += 4;
-      need(vl);
-      // Copy: the image buffer may be large and short-lived; values outlive it.
-      const value = Buffer.from(buf.subarray(off, off + vl));
-      off += vl;
-      db.set(key, { value: { type: 'string', value }, expireAt, version });
+      // Copies: the image buffer may be large and short-lived; values outlive it.
+      const bytes = (): Buffer => {
+        need(4);
+        const len = buf.readUInt32BE(off);
+        off += 4;
+        need(len);
+        const b = Buffer.from(buf.subarray(off, off + len));
+        off += len;
+        return b;
+      };
+      if (type === TYPE_STRING) {
+        db.set(key, { value: { type: 'string', value: bytes() }, expireAt, version });
+      } else if (type === TYPE_HASH) {
+        need(4);
+        const count = buf.readUInt32BE(off);
+        off += 4;
+        const fields = new Map<string, Buffer>();
+        for (let f = 0; f < count; f++) {
+          const field = bytes().toString('latin1');
+          fields.set(field, bytes());
+        }
+        db.set(key, { value: { type: 'hash', fields }, expireAt, version });
+      } else {
+        throw new SnapshotFormatError(`unknown value type ${type}`);
+      }
     }
     dbs.push(db);
   }

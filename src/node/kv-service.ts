@@ -1,5 +1,15 @@
 import { NotLeaderError } from '../errors.js';
-import { encodeCommand, type MemberInfo } from '../fsm/entry-codec.js';
+import {
+  EntryKind,
+  decodeEntry,
+  encodeCommand,
+  encodeTransaction,
+  type MemberInfo,
+  type QueuedCommand,
+  type WatchedKey,
+} from '../fsm/entry-codec.js';
+import { EXPIRE_SWEEP } from '../fsm/commands/server.js';
+import { keyBytes } from '../fsm/keyspace.js';
 import type { KvStateMachine } from '../fsm/kv-state-machine.js';
 import type { Result } from '../fsm/result.js';
 import { NONE } from '../raft/index.js';
@@ -12,6 +22,13 @@ import type { RaftNode, ReadConsistency } from './raft-node.js';
 export interface LeaderForwarder {
   forward(leader: MemberInfo, db: number, argv: readonly Buffer[]): Promise<Result>;
 }
+
+/** The internal RESP command a follower uses to hand a whole transaction to the leader. */
+export const FORWARDED_TRANSACTION = '__txn';
+
+/** How often the leader looks for expired keys, and how many it deletes per entry. */
+const EXPIRY_SWEEP_MS = 100;
+const EXPIRY_SWEEP_KEYS = 500;
 
 /**
  * What every front end (RESP, gRPC, REST) talks to: writes go through the Raft log, reads are
@@ -41,6 +58,73 @@ export class KvService {
   }
 
   /**
+   * Executes MULTI/EXEC as one log entry. The watched versions were read linearizably when
+   * WATCH ran; the state machine compares them at apply time. A follower hands the encoded
+   * transaction to the leader, which re-stamps it with its own clock.
+   */
+  async transaction(
+    watches: readonly WatchedKey[],
+    commands: readonly QueuedCommand[],
+  ): Promise<Result> {
+    const payload = encodeTransaction(this.clock(), watches, commands);
+    if (this.node.isLeader) return this.node.propose(payload);
+    const leader = this.leaderInfo();
+    if (leader === undefined || this.forwarder === undefined)
+      throw new NotLeaderError(this.node.leader);
+    return this.forwarder.forward(leader, 0, [Buffer.from(FORWARDED_TRANSACTION), payload]);
+  }
+
+  /** The leader's side of {@link transaction} for a follower: validate, re-stamp, propose. */
+  async proposeForwardedTransaction(payload: Buffer): Promise<Result> {
+    if (!this.node.isLeader) throw new NotLeaderError(this.node.leader);
+    const decoded = decodeEntry(payload);
+    if (decoded.kind !== EntryKind.Transaction) throw new Error('not a transaction payload');
+    return this.node.propose(encodeTransaction(this.clock(), decoded.watches, decoded.commands));
+  }
+
+  /** The versions of keys as WATCH records them, read at `consistency`. */
+  async watchVersions(
+    db: number,
+    keys: readonly Buffer[],
+    consistency: ReadConsistency,
+  ): Promise<WatchedKey[]> {
+    await this.node.read(consistency);
+    const now = this.clock();
+    return keys.map((key) => ({
+      db,
+      key: Buffer.from(key),
+      version: this.fsm.versionOf(db, key, now),
+    }));
+  }
+
+  /**
+   * Starts the leader's expiry sweep: expired keys are already invisible to reads, and the
+   * leader proposes their deletion so that every replica frees them at the same index.
+   */
+  startExpirySweeper(): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || !this.node.isLeader) return;
+      running = true;
+      const now = this.clock();
+      const proposals: Promise<unknown>[] = [];
+      this.fsm.dbs.forEach((db, i) => {
+        const keys = db.expired(now, EXPIRY_SWEEP_KEYS);
+        if (keys.length === 0) return;
+        const argv = [Buffer.from(EXPIRE_SWEEP), ...keys.map(keyBytes)];
+        proposals.push(this.node.propose(encodeCommand(now, i, argv)));
+      });
+      void Promise.allSettled(proposals).then(() => {
+        running = false;
+      });
+    }, EXPIRY_SWEEP_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+    };
+  }
+
+  /**
    * Executes a read command on local state once `consistency` allows. A follower serves
    * linearizable reads itself after a ReadIndex round trip to the leader: the leader only
    * confirms an index, and the data never crosses the network twice.
@@ -51,7 +135,10 @@ export class KvService {
   }
 
   /** Runs `fn` against local state once `consistency` allows (multi-key or custom reads). */
-  async readWith<T>(consistency: ReadConsistency, fn: (fsm: KvStateMachine, now: number) => T): Promise<T> {
+  async readWith<T>(
+    consistency: ReadConsistency,
+    fn: (fsm: KvStateMachine, now: number) => T,
+  ): Promise<T> {
     await this.node.read(consistency);
     return fn(this.fsm, this.clock());
   }

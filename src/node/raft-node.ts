@@ -136,7 +136,10 @@ export class RaftNode<R> {
   private leaderId: NodeId = NONE;
   private readonly proposals = new Map<number, ProposalWaiter<R>>();
   /** Reads not yet sent to the core, by consistency; each group becomes one ReadIndex. */
-  private queuedReads: { linearizable: ReadWaiter[]; lease: ReadWaiter[] } = { linearizable: [], lease: [] };
+  private queuedReads: { linearizable: ReadWaiter[]; lease: ReadWaiter[] } = {
+    linearizable: [],
+    lease: [],
+  };
   private readonly readBatches = new Map<string, ReadBatch>();
   private nextReadContext = 1;
   private processing = false;
@@ -167,7 +170,8 @@ export class RaftNode<R> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? electionTicks * options.tickMs * 3;
     const applied = options.initialSnapshot?.metadata.index ?? index(0);
     this.appliedIndex = applied;
-    this.confState = options.initialSnapshot?.metadata.confState ?? this.log.initialState().confState;
+    this.confState =
+      options.initialSnapshot?.metadata.confState ?? this.log.initialState().confState;
 
     // The core reads the log through this view, which adds the snapshot *with its data*
     // (the log keeps only snapshot metadata) so that lagging followers can be sent it.
@@ -335,13 +339,20 @@ export class RaftNode<R> {
       }
     }
     if (best === NONE) return false;
+    const handed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        resolve(false);
+      }, timeoutMs);
+      const unsubscribe = this.onStateChange(() => {
+        if (this.role === 'leader') return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(true);
+      });
+    });
     this.transferLeadership(best);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.role !== 'leader') return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return this.role !== 'leader';
+    return handed;
   }
 
   status(): ReturnType<RawNode['status']> {
@@ -413,7 +424,7 @@ export class RaftNode<R> {
           for (const listener of this.appliedListeners) listener(this.appliedIndex);
         }
         await this.maybeSnapshot();
-      } while (this.processAgain && !this.stopped);
+      } while (this.anotherPassRequested() && !this.isStopped());
     } catch (err) {
       this.fail(err);
     } finally {
@@ -441,7 +452,10 @@ export class RaftNode<R> {
       this.latestSnapshot = rd.snapshot;
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
-      this.logger.info({ index: rd.snapshot.metadata.index }, 'restored state from leader snapshot');
+      this.logger.info(
+        { index: rd.snapshot.metadata.index },
+        'restored state from leader snapshot',
+      );
     }
     for (const entry of rd.committedEntries) this.applyEntry(entry);
     // 4. Reads: record where each batch may be served; serveReads() resolves them.
@@ -587,7 +601,9 @@ export class RaftNode<R> {
     const error = err instanceof Error ? err : new Error(String(err));
     this.failed = error;
     this.logger.fatal({ err: error }, 'raft node failed; stopping (fail-stop)');
-    this.failAll(new RedraftError('STORAGE_FAILED', `node failed: ${error.message}`, { cause: error }));
+    this.failAll(
+      new RedraftError('STORAGE_FAILED', `node failed: ${error.message}`, { cause: error }),
+    );
     this.ticker.stop();
     this.stopped = true;
     for (const listener of this.failureListeners) listener(error);
@@ -609,13 +625,27 @@ export class RaftNode<R> {
     this.queuedReads = { linearizable: [], lease: [] };
   }
 
+  /** Methods, so that the compiler does not narrow these flags across awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private anotherPassRequested(): boolean {
+    return this.processAgain;
+  }
+
   private checkRunning(): void {
-    if (this.stopped) throw this.failed !== undefined ? new RedraftError('STORAGE_FAILED', this.failed.message) : new ShuttingDownError();
+    if (this.stopped)
+      throw this.failed !== undefined
+        ? new RedraftError('STORAGE_FAILED', this.failed.message)
+        : new ShuttingDownError();
   }
 
   private mapCoreError(err: unknown): Error {
     if (err instanceof ProposalDroppedError) {
-      return this.leaderId === NONE ? new NotLeaderError(0) : new RedraftError('PROPOSAL_DROPPED', err.message);
+      return this.leaderId === NONE
+        ? new NotLeaderError(0)
+        : new RedraftError('PROPOSAL_DROPPED', err.message);
     }
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -624,4 +654,3 @@ export class RaftNode<R> {
 function contextKey(context: Uint8Array): string {
   return Buffer.from(context.buffer, context.byteOffset, context.byteLength).toString('latin1');
 }
-

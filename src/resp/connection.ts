@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { RedraftError } from '../errors.js';
+import type { WatchedKey } from '../fsm/entry-codec.js';
 import type { Result } from '../fsm/result.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { ReplyWriter, type RespVersion } from './encoder.js';
@@ -20,7 +21,7 @@ export type CommandClass = 'write' | 'read' | 'local';
 
 export interface Dispatcher {
   /** Classifies a command (by lower-cased name) so the connection can order it. */
-  classify(name: string): CommandClass;
+  classify(conn: Connection, name: string): CommandClass;
   /** `db` is the database selected when the command arrived (it may run later). */
   dispatch(conn: Connection, argv: Buffer[], name: string, db: number): Outcome;
 }
@@ -56,7 +57,14 @@ export class Connection {
   /** READONLY was sent: stale reads on this follower are allowed (cluster mode). */
   readonlyMode = false;
   lastCommand = '';
+  lastActive = Date.now();
   closed = false;
+  /** Commands queued since MULTI, or undefined outside a transaction. */
+  multi: { db: number; argv: Buffer[]; local: boolean }[] | undefined;
+  /** A command queued since MULTI was refused: EXEC will abort. */
+  multiDirty = false;
+  /** Keys WATCHed, with the versions they had. */
+  watches: WatchedKey[] = [];
 
   private readonly slots: Slot[] = [];
   private head = 0;
@@ -125,9 +133,10 @@ export class Connection {
   private execute(argv: Buffer[]): void {
     const name = argv[0]!.toString('latin1').toLowerCase();
     this.lastCommand = name;
-    const cls = this.dispatcher.classify(name);
+    this.lastActive = Date.now();
+    const cls = this.dispatcher.classify(this, name);
     if (cls === 'local') {
-      this.run(argv, name);
+      void this.run(argv, name);
       return;
     }
     if (this.groupKind !== undefined && this.groupKind !== cls && this.group.length > 0) {

@@ -41,7 +41,8 @@ class LeaderConnection {
     });
     this.socket.on('data', (chunk: Buffer) => {
       for (const reply of this.parser.feed(chunk)) this.pending.shift()?.resolve(reply);
-      if (this.parser.error !== null) this.fail(new Error(`bad reply from leader: ${this.parser.error}`));
+      if (this.parser.error !== null)
+        this.fail(new Error(`bad reply from leader: ${this.parser.error}`));
     });
     this.socket.on('error', (err) => {
       this.fail(err);
@@ -76,7 +77,10 @@ class LeaderConnection {
     if (this.broken !== undefined) return;
     this.broken = err;
     // A request in flight may or may not have been applied by the leader.
-    const uncertain = new RedraftError('LEADERSHIP_LOST', `lost the connection to the leader: ${err.message}; outcome unknown`);
+    const uncertain = new RedraftError(
+      'LEADERSHIP_LOST',
+      `lost the connection to the leader: ${err.message}; outcome unknown`,
+    );
     for (const p of this.pending.splice(0)) p.reject(uncertain);
     this.socket.destroy();
   }

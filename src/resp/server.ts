@@ -33,7 +33,10 @@ export class RespServer {
       requirepass: options.requirepass,
       routing: options.routing,
       tcpPort: options.port,
-      connections: () => this.connections.size,
+      connections: () => [...this.connections],
+      kill: (conn) => {
+        conn.socket.destroy();
+      },
     };
     this.dispatcher = new CommandDispatcher(options.kv, info);
     this.server = createServer((socket) => {

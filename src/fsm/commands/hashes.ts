@@ -1,0 +1,3 @@
+import type { CommandDef } from './context.js';
+
+export const HASH_COMMANDS: readonly CommandDef[] = [];

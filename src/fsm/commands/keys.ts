@@ -1,0 +1,3 @@
+import type { CommandDef } from './context.js';
+
+export const KEY_COMMANDS: readonly CommandDef[] = [];

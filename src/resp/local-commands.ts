@@ -1,0 +1,638 @@
+import { COMMAND_DEFS } from '../fsm/commands/index.js';
+import { wrongArity } from '../fsm/result.js';
+import type { KvService } from '../node/kv-service.js';
+import { NONE } from '../raft/index.js';
+import {
+  SLOT_COUNT,
+  clusterNodeId,
+  clusterNodesText,
+  keySlot,
+  splitAddress,
+  type ClusterMember,
+} from './cluster-view.js';
+import type { Connection, Outcome } from './connection.js';
+import type { ReplyWriter } from './encoder.js';
+
+/** Facts about the running server that local commands report. */
+export interface ServerInfo {
+  readonly nodeId: number;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly requirepass: string;
+  readonly routing: 'forward' | 'redirect';
+  readonly tcpPort: number;
+  readonly connections: () => readonly Connection[];
+  readonly kill: (conn: Connection) => void;
+}
+
+export interface LocalContext {
+  readonly conn: Connection;
+  readonly kv: KvService;
+  readonly db: number;
+  readonly server: ServerInfo;
+}
+
+export type LocalFn = (ctx: LocalContext, argv: Buffer[]) => Outcome;
+
+export interface LocalDef {
+  readonly arity: number;
+  readonly flags: readonly string[];
+  readonly fn: LocalFn;
+}
+
+export const emit = (fn: (w: ReplyWriter) => void): Outcome => ({ kind: 'emit', emit: fn });
+export const error = (message: string): Outcome => emit((w) => w.error(message));
+const OK: Outcome = emit((w) => w.ok());
+const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
+
+function ping(_ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length > 2) return error(wrongArity('ping').message);
+  const msg = argv[1];
+  return emit((w) => (msg === undefined ? w.simple('PONG') : w.bulk(msg)));
+}
+
+function select(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const s = str(argv[1]);
+  if (!/^-?\d+$/.test(s)) return error('ERR value is not an integer or out of range');
+  const n = Number(s);
+  if (n < 0 || n >= 16) return error('ERR DB index is out of range');
+  ctx.conn.db = n;
+  return OK;
+}
+
+/** LEADER: [id, RESP address, HTTP address, gRPC address]; CLUSTERDOWN while none is known. */
+function leader(ctx: LocalContext): Outcome {
+  const lead = ctx.kv.node.leader;
+  if (lead === NONE) return error('CLUSTERDOWN No leader is known at the moment');
+  const info = ctx.kv.leaderInfo();
+  return emit((w) => {
+    w.arrayHeader(4);
+    w.integer(lead);
+    if (info === undefined) {
+      // Elected, but its addresses are not replicated yet: say so rather than guess.
+      w.null();
+      w.null();
+      w.null();
+    } else {
+      w.bulk(info.respAddr);
+      w.bulk(info.httpAddr);
+      w.bulk(info.grpcAddr);
+    }
+  });
+}
+
+function quit(ctx: LocalContext): Outcome {
+  ctx.conn.closeWhenFlushed();
+  return OK;
+}
+
+function reset(ctx: LocalContext): Outcome {
+  const c = ctx.conn;
+  c.db = 0;
+  c.protocol = 2;
+  c.name = '';
+  c.readonlyMode = false;
+  c.multi = undefined;
+  c.multiDirty = false;
+  c.watches = [];
+  c.authenticated = ctx.server.requirepass === '';
+  return emit((w) => w.simple('RESET'));
+}
+
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+function auth(ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length > 3) return error('ERR syntax error');
+  if (ctx.server.requirepass === '') {
+    return error(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
+  }
+  const user = argv.length === 3 ? str(argv[1]) : 'default';
+  if (user !== 'default' || str(argv[argv.length - 1]) !== ctx.server.requirepass)
+    return error(WRONGPASS);
+  ctx.conn.authenticated = true;
+  return OK;
+}
+
+function hello(ctx: LocalContext, argv: Buffer[]): Outcome {
+  let i = 1;
+  let protocol = ctx.conn.protocol;
+  if (argv.length > 1) {
+    const v = str(argv[1]);
+    if (!/^-?\d+$/.test(v)) return error('ERR Protocol version is not an integer or out of range');
+    const n = Number(v);
+    if (n !== 2 && n !== 3) return error('NOPROTO unsupported protocol version');
+    protocol = n;
+    i = 2;
+  }
+  for (; i < argv.length; i++) {
+    const opt = str(argv[i]).toUpperCase();
+    if (opt === 'AUTH' && i + 2 < argv.length) {
+      const user = str(argv[i + 1]);
+      const pass = str(argv[i + 2]);
+      if (ctx.server.requirepass === '' || user !== 'default' || pass !== ctx.server.requirepass) {
+        return error(WRONGPASS);
+      }
+      ctx.conn.authenticated = true;
+      i += 2;
+    } else if (opt === 'SETNAME' && i + 1 < argv.length) {
+      ctx.conn.name = str(argv[i + 1]);
+      i += 1;
+    } else {
+      return error(`ERR Syntax error in HELLO option '${str(argv[i])}'`);
+    }
+  }
+  if (!ctx.conn.authenticated) {
+    return error(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+  }
+  ctx.conn.protocol = protocol;
+  const role = ctx.kv.node.isLeader ? 'master' : 'replica';
+  return emit((w) => {
+    w.mapHeader(7);
+    w.bulk('server');
+    w.bulk('redis');
+    w.bulk('version');
+    w.bulk(ctx.server.version);
+    w.bulk('proto');
+    w.integer(protocol);
+    w.bulk('id');
+    w.integer(ctx.conn.id);
+    w.bulk('mode');
+    w.bulk(ctx.server.routing === 'redirect' ? 'cluster' : 'standalone');
+    w.bulk('role');
+    w.bulk(role);
+    w.bulk('modules');
+    w.arrayHeader(0);
+  });
+}
+
+export function clientLine(c: Connection): string {
+  const age = Math.floor((Date.now() - c.createdAt) / 1000);
+  const idle = Math.floor((Date.now() - c.lastActive) / 1000);
+  const multi = c.multi === undefined ? -1 : c.multi.length;
+  return `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=0 name=${c.name} age=${age} idle=${idle} flags=${c.multi === undefined ? 'N' : 'x'} db=${c.db} sub=0 psub=0 ssub=0 multi=${multi} watch=${c.watches.length} qbuf=${c.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1 resp=${c.protocol} lib-name=${c.libName} lib-ver=${c.libVersion}`;
+}
+
+function client(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const sub = str(argv[1]).toUpperCase();
+  const c = ctx.conn;
+  switch (sub) {
+    case 'ID':
+      return emit((w) => w.integer(c.id));
+    case 'SETNAME': {
+      if (argv.length !== 3) return error(wrongArity('client|setname').message);
+      const name = str(argv[2]);
+      if (/[^!-~]/.test(name)) {
+        return error('ERR Client names cannot contain spaces, newlines or special characters.');
+      }
+      c.name = name;
+      return OK;
+    }
+    case 'GETNAME':
+      return emit((w) => (c.name === '' ? w.null() : w.bulk(c.name)));
+    case 'SETINFO': {
+      if (argv.length !== 4) return error(wrongArity('client|setinfo').message);
+      const attr = str(argv[2]).toUpperCase();
+      if (attr === 'LIB-NAME') c.libName = str(argv[3]);
+      else if (attr === 'LIB-VER') c.libVersion = str(argv[3]);
+      else return error(`ERR Unrecognized option '${str(argv[2])}'`);
+      return OK;
+    }
+    case 'INFO':
+      return emit((w) => w.verbatim(`${clientLine(c)}\n`));
+    case 'LIST': {
+      const text = ctx.server
+        .connections()
+        .map((x) => `${clientLine(x)}\n`)
+        .join('');
+      return emit((w) => w.verbatim(text));
+    }
+    case 'KILL': {
+      // CLIENT KILL addr | CLIENT KILL ID id | ADDR addr | LADDR addr ...
+      const all = ctx.server.connections();
+      if (argv.length === 3) {
+        const target = all.find((x) => x.remoteAddress === str(argv[2]));
+        if (target === undefined) return error('ERR No such client');
+        ctx.server.kill(target);
+        return OK;
+      }
+      if (argv.length < 4 || argv.length % 2 !== 0) return error('ERR syntax error');
+      let matches = [...all];
+      for (let i = 2; i < argv.length; i += 2) {
+        const filter = str(argv[i]).toUpperCase();
+        const value = str(argv[i + 1]);
+        if (filter === 'ID') matches = matches.filter((x) => String(x.id) === value);
+        else if (filter === 'ADDR') matches = matches.filter((x) => x.remoteAddress === value);
+        else if (filter === 'LADDR') matches = matches.filter((x) => x.localAddress === value);
+        else if (filter === 'SKIPME') {
+          if (value.toLowerCase() === 'yes') matches = matches.filter((x) => x !== c);
+        } else return error('ERR syntax error');
+      }
+      for (const x of matches) ctx.server.kill(x);
+      return emit((w) => w.integer(matches.length));
+    }
+    case 'NO-EVICT':
+    case 'NO-TOUCH':
+      return OK;
+    default:
+      return error(`ERR unknown subcommand '${str(argv[1])}'. Try CLIENT HELP.`);
+  }
+}
+
+function info(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const status = ctx.kv.node.status();
+  const s = ctx.server;
+  const uptime = Math.floor((Date.now() - s.startedAt) / 1000);
+  const wanted = new Set(argv.slice(1).map((a) => str(a).toLowerCase()));
+  const all =
+    wanted.size === 0 || wanted.has('all') || wanted.has('everything') || wanted.has('default');
+  const sections: [string, string[]][] = [
+    [
+      'server',
+      [
+        `redis_version:${s.version}`,
+        'redis_git_sha1:00000000',
+        `redis_mode:${s.routing === 'redirect' ? 'cluster' : 'standalone'}`,
+        'os:' + process.platform,
+        `process_id:${process.pid}`,
+        `tcp_port:${s.tcpPort}`,
+        `uptime_in_seconds:${uptime}`,
+        `uptime_in_days:${Math.floor(uptime / 86400)}`,
+        `redraft_version:${s.version}`,
+      ],
+    ],
+    ['clients', [`connected_clients:${s.connections().length}`, 'blocked_clients:0']],
+    [
+      'replication',
+      (() => {
+        const followers = [...(status.progress ?? [])].filter(([id]) => id !== status.id);
+        if (status.role === 'leader') {
+          return [
+            'role:master',
+            `connected_slaves:${followers.length}`,
+            ...followers.map(([id, pr], i) => {
+              const m = ctx.kv.fsm.members.get(id);
+              const { host, port } = splitAddress(m?.respAddr ?? '?:0');
+              return `slave${i}:ip=${host},port=${port},state=${pr.state === 'replicate' ? 'online' : 'wait_bgsave'},offset=${pr.match},lag=0`;
+            }),
+            `master_repl_offset:${status.commit}`,
+          ];
+        }
+        const lead = ctx.kv.leaderInfo();
+        const { host, port } = splitAddress(lead?.respAddr ?? ':0');
+        return [
+          'role:slave',
+          `master_host:${host}`,
+          `master_port:${port}`,
+          `master_link_status:${status.lead === NONE ? 'down' : 'up'}`,
+          `slave_repl_offset:${ctx.kv.node.applied}`,
+        ];
+      })(),
+    ],
+    [
+      'raft',
+      [
+        `raft_node_id:${status.id}`,
+        `raft_role:${status.role}`,
+        `raft_term:${status.term}`,
+        `raft_leader_id:${status.lead}`,
+        `raft_commit_index:${status.commit}`,
+        `raft_applied_index:${ctx.kv.node.applied}`,
+        `raft_last_index:${status.lastIndex}`,
+        `raft_first_index:${status.firstIndex}`,
+        `raft_voters:${status.config.voters.join(',')}`,
+        `raft_learners:${status.config.learners.join(',')}`,
+        `raft_members:${ctx.kv
+          .members()
+          .map((m) => `${m.id}@${m.respAddr}`)
+          .join(',')}`,
+      ],
+    ],
+    [
+      'keyspace',
+      ctx.kv.fsm.dbs.flatMap((db, i) =>
+        db.size === 0 ? [] : [`db${i}:keys=${db.size},expires=${db.expires.size},avg_ttl=0`],
+      ),
+    ],
+  ];
+  const text = sections
+    .filter(([name]) => all || wanted.has(name))
+    .map(
+      ([name, lines]) =>
+        `# ${name[0]!.toUpperCase()}${name.slice(1)}\r\n${lines.map((l) => `${l}\r\n`).join('')}`,
+    )
+    .join('\r\n');
+  return emit((w) => w.verbatim(text));
+}
+
+/** Settings clients ask for on connect; answered with what this server actually does. */
+const CONFIG_VALUES: Record<string, (ctx: LocalContext) => string> = {
+  databases: () => '16',
+  appendonly: () => 'yes',
+  appendfsync: () => 'always',
+  save: () => '',
+  'maxmemory-policy': () => 'noeviction',
+  maxmemory: () => '0',
+  'proto-max-bulk-len': () => String(512 * 1024 * 1024),
+  'cluster-enabled': (ctx) => (ctx.server.routing === 'redirect' ? 'yes' : 'no'),
+  timeout: () => '0',
+  port: (ctx) => String(ctx.server.tcpPort),
+  requirepass: () => '',
+  'slave-read-only': () => 'yes',
+  'replica-read-only': () => 'yes',
+};
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+function config(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const sub = str(argv[1]).toUpperCase();
+  if (sub === 'GET') {
+    if (argv.length < 3) return error(wrongArity('config|get').message);
+    const out: [string, string][] = [];
+    for (const p of argv.slice(2)) {
+      const re = globToRegExp(str(p));
+      for (const [name, value] of Object.entries(CONFIG_VALUES)) {
+        if (re.test(name) && !out.some(([n]) => n === name)) out.push([name, value(ctx)]);
+      }
+    }
+    return emit((w) => {
+      w.mapHeader(out.length);
+      for (const [n, v] of out) {
+        w.bulk(n);
+        w.bulk(v);
+      }
+    });
+  }
+  if (sub === 'SET')
+    return error('ERR CONFIG SET is not supported: configure redraft with its flags');
+  if (sub === 'RESETSTAT') return OK;
+  return error(`ERR unknown subcommand '${str(argv[1])}'. Try CONFIG HELP.`);
+}
+
+function time(): Outcome {
+  const now = Date.now();
+  return emit((w) => {
+    w.arrayHeader(2);
+    w.bulk(String(Math.floor(now / 1000)));
+    w.bulk(String((now % 1000) * 1000));
+  });
+}
+
+/**
+ * WAIT: how many replicas hold this connection's writes. An acknowledged write is committed,
+ * so it is on a majority; the leader reports the followers that hold its commit index.
+ */
+function wait(ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (!/^\d+$/.test(str(argv[1])) || !/^\d+$/.test(str(argv[2]))) {
+    return error('ERR value is not an integer or out of range');
+  }
+  const status = ctx.kv.node.status();
+  let count: number;
+  if (status.progress !== undefined) {
+    count = [...status.progress].filter(
+      ([id, pr]) => id !== status.id && pr.match >= status.commit,
+    ).length;
+  } else {
+    count = Math.floor(status.config.voters.length / 2);
+  }
+  return emit((w) => w.integer(count));
+}
+
+function clusterMembers(ctx: LocalContext): ClusterMember[] {
+  const lead = ctx.kv.node.leader;
+  const voters = new Set<number>(ctx.kv.node.currentConfState.voters);
+  return ctx.kv
+    .members()
+    .filter((m) => voters.has(m.id))
+    .map((info) => ({ info, isLeader: info.id === lead }));
+}
+
+function cluster(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const sub = str(argv[1]).toUpperCase();
+  const members = clusterMembers(ctx);
+  const leaderMember = members.find((m) => m.isLeader);
+  const epoch = ctx.kv.node.status().term;
+  switch (sub) {
+    case 'MYID':
+      return emit((w) => w.bulk(clusterNodeId(ctx.server.nodeId)));
+    case 'KEYSLOT':
+      if (argv.length !== 3) return error(wrongArity('cluster|keyslot').message);
+      return emit((w) => w.integer(keySlot(argv[2]!)));
+    case 'INFO': {
+      const ok = leaderMember !== undefined;
+      const text = [
+        `cluster_state:${ok ? 'ok' : 'fail'}`,
+        `cluster_slots_assigned:${SLOT_COUNT}`,
+        `cluster_slots_ok:${ok ? SLOT_COUNT : 0}`,
+        'cluster_slots_pfail:0',
+        `cluster_slots_fail:${ok ? 0 : SLOT_COUNT}`,
+        `cluster_known_nodes:${members.length}`,
+        'cluster_size:1',
+        `cluster_current_epoch:${epoch}`,
+        `cluster_my_epoch:${epoch}`,
+        '',
+      ].join('\r\n');
+      return emit((w) => w.verbatim(text));
+    }
+    case 'NODES': {
+      const text = clusterNodesText(members, ctx.server.nodeId, epoch);
+      return emit((w) => w.verbatim(text));
+    }
+    case 'SLOTS': {
+      if (leaderMember === undefined) return emit((w) => w.arrayHeader(0));
+      const ordered = [leaderMember, ...members.filter((m) => !m.isLeader)];
+      return emit((w) => {
+        w.arrayHeader(1);
+        w.arrayHeader(2 + ordered.length);
+        w.integer(0);
+        w.integer(SLOT_COUNT - 1);
+        for (const m of ordered) {
+          const { host, port } = splitAddress(m.info.respAddr);
+          w.arrayHeader(4);
+          w.bulk(host);
+          w.integer(port);
+          w.bulk(clusterNodeId(m.info.id));
+          w.mapHeader(0);
+        }
+      });
+    }
+    case 'SHARDS': {
+      const ordered =
+        leaderMember === undefined
+          ? members
+          : [leaderMember, ...members.filter((m) => !m.isLeader)];
+      return emit((w) => {
+        w.arrayHeader(1);
+        w.mapHeader(2);
+        w.bulk('slots');
+        w.arrayHeader(2);
+        w.integer(0);
+        w.integer(SLOT_COUNT - 1);
+        w.bulk('nodes');
+        w.arrayHeader(ordered.length);
+        for (const m of ordered) {
+          const { host, port } = splitAddress(m.info.respAddr);
+          w.mapHeader(7);
+          w.bulk('id');
+          w.bulk(clusterNodeId(m.info.id));
+          w.bulk('port');
+          w.integer(port);
+          w.bulk('ip');
+          w.bulk(host);
+          w.bulk('endpoint');
+          w.bulk(host);
+          w.bulk('role');
+          w.bulk(m.isLeader ? 'master' : 'replica');
+          w.bulk('replication-offset');
+          w.integer(0);
+          w.bulk('health');
+          w.bulk('online');
+        }
+      });
+    }
+    default:
+      return error(`ERR unknown subcommand '${str(argv[1])}'. Try CLUSTER HELP.`);
+  }
+}
+
+function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
+  const sub = str(argv[1]).toUpperCase();
+  const names = [...COMMAND_DEFS.keys(), ...LOCAL_COMMANDS.keys()].filter(
+    (n) => !(COMMAND_DEFS.get(n)?.flags.includes('internal') ?? false),
+  );
+  const describe = (w: ReplyWriter, n: string): void => {
+    const d = COMMAND_DEFS.get(n);
+    const l = LOCAL_COMMANDS.get(n);
+    if ((d === undefined || d.flags.includes('internal')) && l === undefined) {
+      w.nullArray();
+      return;
+    }
+    const arity = d?.arity ?? l!.arity;
+    const flags = d?.flags ?? l!.flags;
+    w.arrayHeader(10);
+    w.bulk(n);
+    w.integer(arity);
+    w.setHeader(flags.length);
+    for (const f of flags) w.simple(f);
+    w.integer(d?.firstKey ?? 0);
+    w.integer(d?.lastKey ?? 0);
+    w.integer(d?.keyStep ?? 0);
+    w.setHeader(0); // ACL categories
+    w.arrayHeader(0); // tips
+    w.arrayHeader(0); // key specs
+    w.arrayHeader(0); // subcommands
+  };
+  switch (sub) {
+    case '':
+      return emit((w) => {
+        w.arrayHeader(names.length);
+        for (const n of names) describe(w, n);
+      });
+    case 'COUNT':
+      return emit((w) => w.integer(names.length));
+    case 'LIST':
+      return emit((w) => {
+        w.arrayHeader(names.length);
+        for (const n of names) w.bulk(n);
+      });
+    case 'INFO': {
+      const asked = argv.length > 2 ? argv.slice(2).map((b) => str(b).toLowerCase()) : names;
+      return emit((w) => {
+        w.arrayHeader(asked.length);
+        for (const n of asked) describe(w, n);
+      });
+    }
+    case 'DOCS': {
+      // Clients use DOCS for help texts only; a well-formed map with a summary per command.
+      const asked =
+        argv.length > 2
+          ? argv
+              .slice(2)
+              .map((b) => str(b).toLowerCase())
+              .filter((n) => names.includes(n))
+          : names;
+      return emit((w) => {
+        w.mapHeader(asked.length);
+        for (const n of asked) {
+          w.bulk(n);
+          w.mapHeader(1);
+          w.bulk('summary');
+          w.bulk(`the ${n.toUpperCase()} command`);
+        }
+      });
+    }
+    case 'GETKEYS': {
+      const target = argv.slice(2);
+      const d = COMMAND_DEFS.get(str(target[0]).toLowerCase());
+      if (d === undefined || d.firstKey === 0) return error('ERR The command has no key arguments');
+      const last = d.lastKey < 0 ? target.length + d.lastKey : d.lastKey;
+      const keys: Buffer[] = [];
+      for (let i = d.firstKey; i <= last && i < target.length; i += d.keyStep)
+        keys.push(target[i]!);
+      return emit((w) => {
+        w.arrayHeader(keys.length);
+        for (const k of keys) w.bulk(k);
+      });
+    }
+    default:
+      return error(`ERR unknown subcommand '${str(argv[1])}'. Try COMMAND HELP.`);
+  }
+}
+
+function readonly(ctx: LocalContext): Outcome {
+  ctx.conn.readonlyMode = true;
+  return OK;
+}
+
+function readwrite(ctx: LocalContext): Outcome {
+  ctx.conn.readonlyMode = false;
+  return OK;
+}
+
+/** Chooses this connection's read consistency: READCONSISTENCY linearizable|lease|stale. */
+function readConsistency(ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length === 1) return emit((w) => w.bulk(ctx.conn.consistency));
+  const v = str(argv[1]).toLowerCase();
+  if (v !== 'linearizable' && v !== 'lease' && v !== 'stale') {
+    return error('ERR read consistency must be linearizable, lease or stale');
+  }
+  ctx.conn.consistency = v;
+  return OK;
+}
+
+const l = (arity: number, flags: readonly string[], fn: LocalFn): LocalDef => ({
+  arity,
+  flags,
+  fn,
+});
+
+/** Connection, server and cluster commands answered by this node without the log. */
+export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, LocalDef>([
+  ['ping', l(-1, ['fast', 'stale'], ping)],
+  ['echo', l(2, ['fast'], (_c, a) => emit((w) => w.bulk(a[1]!)))],
+  ['select', l(2, ['loading', 'stale', 'fast'], select)],
+  ['quit', l(-1, ['noscript', 'loading', 'stale', 'fast'], quit)],
+  ['reset', l(1, ['noscript', 'loading', 'stale', 'fast'], reset)],
+  ['auth', l(-2, ['noscript', 'loading', 'stale', 'fast'], auth)],
+  ['hello', l(-1, ['noscript', 'loading', 'stale', 'fast'], hello)],
+  ['client', l(-2, ['admin', 'noscript', 'loading', 'stale'], client)],
+  ['command', l(-1, ['loading', 'stale'], command)],
+  ['info', l(-1, ['loading', 'stale'], info)],
+  ['config', l(-2, ['admin', 'noscript', 'loading', 'stale'], config)],
+  ['time', l(1, ['loading', 'stale', 'fast'], time)],
+  ['wait', l(3, ['noscript'], wait)],
+  ['leader', l(1, ['fast', 'stale'], leader)],
+  ['cluster', l(-2, ['stale'], cluster)],
+  ['readonly', l(1, ['loading', 'stale', 'fast'], readonly)],
+  ['readwrite', l(1, ['loading', 'stale', 'fast'], readwrite)],
+  ['readconsistency', l(-1, ['fast', 'stale'], readConsistency)],
+]);
