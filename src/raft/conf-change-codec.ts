@@ -58,6 +58,7 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     const id = view.getFloat64(off);
     off += 8;
     if (type > ConfChangeType.Remove) fail(`unknown change type ${type}`);
+    if (!Number.isSafeInteger(id) || id <= 0) fail(`invalid node id ${id}`);
     changes.push({ type: type as ConfChangeType, nodeId: nodeId(id) });
   }
   const contextLength = view.getUint32(off);

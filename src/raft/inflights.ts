@@ -60,6 +60,11 @@ export class Inflights {
     if (this.count === 0) this.start = 0;
   }
 
+  /** Frees the oldest message, to let a stalled window make progress. */
+  freeFirstOne(): void {
+    if (this.count > 0) this.freeLE(this.indexes[this.start]!);
+  }
+
   full(): boolean {
     return this.count === this.maxCount || (this.maxBytes !== 0 && this.bytes >= this.maxBytes);
   }

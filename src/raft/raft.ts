@@ -158,6 +158,9 @@ export class Raft {
   private appendBroadcastPending = false;
   /** Likewise, ReadIndex requests arriving together share one heartbeat round. */
   private readBroadcastPending = false;
+  /** This leader sent TimeoutNow in its term: the transferee may have won with votes that
+   *  disregard leases, so this leader's lease proves nothing any more (lease reads go safe). */
+  private leaseRevoked = false;
   private readonly maxMsgSize: number;
   private readonly maxUncommittedSize: number;
   private readonly random: RandomInt;
@@ -354,9 +357,10 @@ export class Raft {
       // The joint config is committed and applied: propose leaving it. An empty change is the
       // request to leave (see isLeaveJoint).
       const data = encodeConfChange({ transition: 'auto', changes: [], context: EMPTY_BYTES });
-      if (
-        !this.appendEntry([{ term: term(0), index: index(0), type: EntryType.ConfChange, data }])
-      ) {
+      // Exempt from the uncommitted-size budget (etcd gives it empty data for the same
+      // reason): refused, it would never be proposed again and the cluster would stay joint.
+      const leave: Entry = { term: term(0), index: index(0), type: EntryType.ConfChange, data };
+      if (!this.appendEntry([leave], false)) {
         throw new RaftInvariantError('refused to propose leaving the joint config');
       }
       this.pendingConfIndex = this.raftLog.lastIndex();
@@ -373,15 +377,18 @@ export class Raft {
     return this.raftLog.maybeCommit(this.prs.committed(), this.term);
   }
 
-  /** Appends entries from a proposal, stamping them with this term. False if refused for size. */
-  private appendEntry(entries: readonly Entry[]): boolean {
+  /**
+   * Appends entries from a proposal, stamping them with this term. False if refused for size;
+   * `budgeted` false exempts them from the uncommitted-size limit (they are still counted).
+   */
+  private appendEntry(entries: readonly Entry[], budgeted = true): boolean {
     const last = this.raftLog.lastIndex();
     const stamped: Entry[] = new Array<Entry>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       stamped[i] = { term: this.term, index: index(last + 1 + i), type: e.type, data: e.data };
     }
-    if (!this.increaseUncommittedSize(stamped)) return false;
+    if (!this.increaseUncommittedSize(stamped, budgeted)) return false;
     const newLast = this.raftLog.append(stamped);
     // The leader's own copy counts toward the quorum. The driver persists these entries
     // before it sends the Ready's messages, so no follower can ack ahead of the leader's disk.
@@ -390,10 +397,11 @@ export class Raft {
     return true;
   }
 
-  private increaseUncommittedSize(entries: readonly Entry[]): boolean {
+  private increaseUncommittedSize(entries: readonly Entry[], budgeted: boolean): boolean {
     let size = 0;
     for (const e of entries) size += e.data.length;
     if (
+      budgeted &&
       this.maxUncommittedSize > 0 &&
       this.uncommittedSize > 0 &&
       size > 0 &&
@@ -439,6 +447,7 @@ export class Raft {
     this.pendingReadIndexMessages = [];
     this.appendBroadcastPending = false;
     this.readBroadcastPending = false;
+    this.leaseRevoked = false;
   }
 
   becomeFollower(newTerm: Term, lead: NodeId): void {
@@ -626,6 +635,9 @@ export class Raft {
    * proposal or read request cannot be accepted.
    */
   step(m: Message): void {
+    if ((m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp') && m.reject) {
+      this.learnCommit(m);
+    }
     if (m.term === 0) {
       // A local message.
     } else if (m.term > this.term) {
@@ -657,18 +669,19 @@ export class Raft {
         this.becomeFollower(m.term, fromLeader ? m.from : NONE);
       }
     } else if (m.term < this.term) {
-      if (
-        (this.checkQuorum || this.preVote) &&
-        (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')
-      ) {
-        // A stale leader, perhaps cut off and now back. With check-quorum or pre-vote our term
-        // may have been raised without its knowledge, and it would never learn (its messages
-        // are ignored, and its own election attempts may not reach us). Answering with our
-        // term makes it step down.
+      if (m.type === 'MsgHeartbeat' || m.type === 'MsgApp') {
+        // A stale leader, perhaps cut off and now back. Its messages are ignored, and nothing
+        // else may ever tell it our term: with check-quorum or pre-vote our term may have been
+        // raised without its knowledge, and without them etcd (which answers only then)
+        // counts on us campaigning, which a learner, or a node removed, never does. Answering
+        // with our term makes it step down (§5.1).
         this.send(message({ type: 'MsgAppResp', to: m.from }));
-      } else if (m.type === 'MsgPreVote') {
-        // Reject with our term so that the pre-candidate learns it is behind.
-        this.send(message({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true }));
+      } else if (m.type === 'MsgPreVote' || m.type === 'MsgVote') {
+        // Reject with our term so that the candidate learns it is behind (§5.1). etcd answers
+        // only pre-votes, but a candidate we never send to (a voter of the configuration it
+        // knows, a learner of ours) would then learn our term only by luck, and could keep
+        // asking for our vote one term too low while we keep campaigning past it.
+        this.rejectVote(m);
       }
       return;
     }
@@ -692,9 +705,7 @@ export class Raft {
             this.vote = m.from;
           }
         } else {
-          this.send(
-            message({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true }),
-          );
+          this.rejectVote(m);
         }
         return;
       }
@@ -712,6 +723,43 @@ export class Raft {
             return;
         }
     }
+  }
+
+  /**
+   * Rejects a (pre-)vote with our term, and with how far we know the log committed (capped at
+   * the candidate's last index) and our term there, for {@link learnCommit}.
+   */
+  private rejectVote(m: Message): void {
+    const commit = index(Math.min(this.raftLog.committed, m.index));
+    this.send(
+      message({
+        type: voteResponseType(m.type),
+        to: m.from,
+        term: this.term,
+        reject: true,
+        commit,
+        logTerm: this.raftLog.zeroTermOnOutOfBounds(commit),
+      }),
+    );
+  }
+
+  /**
+   * A voter that rejected us told us an index it knows committed and its term there. If our
+   * entry at that index has that term, Log Matching makes our log identical up to it, so it is
+   * committed for us too. This is what keeps a cluster available after its leader removed or
+   * demoted itself: the leader steps down as soon as it applies the change, and the remaining
+   * voters may never have heard that it committed. Until they apply it they still count the old
+   * leader as a voter, and it refuses them (its log is longer) while, no longer a voter, it
+   * cannot campaign itself. Learning the commit index here lets them apply the change and elect
+   * a leader among themselves.
+   */
+  private learnCommit(m: Message): void {
+    if (this.role === 'leader' || m.commit <= this.raftLog.committed) return;
+    if (!this.raftLog.matchTerm(m.commit, m.logTerm)) return;
+    this.raftLog.commitTo(m.commit);
+    // The newly committed entries may change the membership this election counts votes in
+    // (even remove us): give the election up, and campaign again once they are applied.
+    if (this.role !== 'follower') this.becomeFollower(this.term, NONE);
   }
 
   private stepLeader(m: Message): void {
@@ -801,7 +849,15 @@ export class Raft {
     for (let i = 0; i < m.entries.length; i++) {
       const e = m.entries[i]!;
       if (e.type !== EntryType.ConfChange) continue;
-      const cc = decodeConfChange(e.data);
+      let cc: ConfChange;
+      try {
+        cc = decodeConfChange(e.data);
+      } catch (err) {
+        // Every replica decodes it again when applying: refuse it now rather than commit an
+        // entry that would stop them all. (A forwarded proposal is peer input.)
+        if (err instanceof RaftInvariantError) throw new ProposalDroppedError(err.message);
+        throw err;
+      }
       const alreadyJoint = this.prs.config.voters.isJoint();
       let refused: string | undefined;
       if (confIndex !== undefined || this.pendingConfIndex > this.raftLog.applied) {
@@ -863,6 +919,10 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
+    // A full window may be full of lost appends: nothing would ever be sent to this follower
+    // again. Free one slot per heartbeat; the follower rejects the gap if the appends were
+    // lost, which sends the leader back to probing from its match.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe')
       this.maybeSendAppend(m.from, true);
     if (m.context.length === 0) return;
@@ -896,6 +956,7 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.leaseRevoked = true;
     this.send(message({ type: 'MsgTimeoutNow', to }));
   }
 
@@ -904,7 +965,8 @@ export class Raft {
   }
 
   private serveReadIndex(m: Message): void {
-    const lease = (m.leaseRead || this.readOnlyOption === 'lease') && this.checkQuorum;
+    const lease =
+      (m.leaseRead || this.readOnlyOption === 'lease') && this.checkQuorum && !this.leaseRevoked;
     if (lease) {
       // With check-quorum a leader steps down within an election timeout of losing its
       // quorum, and followers ignore votes while they hear from it: its commit index is

@@ -1,6 +1,5 @@
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from './errors.js';
 import {
-  EMPTY_CONF_STATE,
   EMPTY_HARD_STATE,
   EMPTY_SNAPSHOT,
   EntryType,
@@ -115,14 +114,13 @@ export class MemoryStorage implements Storage {
 
   /**
    * Records a snapshot of the state machine as of `i` (which must be applied), so that the
-   * log before it may be compacted and lagging followers can be sent it.
+   * log before it may be compacted and lagging followers can be sent it. Without `confState`
+   * the membership of the previous snapshot is kept (etcd's rule): an empty one would leave a
+   * follower restoring it, or this node restarting from it, with no voters.
    */
-  createSnapshot(
-    i: Index,
-    confState: ConfState = EMPTY_CONF_STATE,
-    data = new Uint8Array(0),
-  ): Snapshot {
+  createSnapshot(i: Index, confState?: ConfState, data: Uint8Array = new Uint8Array(0)): Snapshot {
     if (i <= this.snap.metadata.index) throw new SnapshotOutOfDateError();
+    confState ??= this.snap.metadata.confState;
     const offset = this.ents[0]!.index;
     if (i > this.lastIndex()) {
       throw new UnavailableError(`snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);

@@ -197,12 +197,15 @@ export interface Message {
   from: NodeId;
   term: Term;
   /** MsgApp: term of the entry at `index`. Vote requests: the candidate's last term.
-   *  A rejecting MsgAppResp: the term at `rejectHint`. */
+   *  A rejecting MsgAppResp: the term at `rejectHint`. A rejecting vote response: the term
+   *  at `commit`. */
   logTerm: Term;
   /** MsgApp: the index preceding `entries`. Vote requests: the candidate's last index.
    *  MsgAppResp: the last index the follower now matches (or the rejected index). */
   index: Index;
   entries: Entry[];
+  /** MsgApp and heartbeats: the leader's commit index. A rejecting vote response: an index
+   *  the voter knows committed (at most the candidate's last index). */
   commit: Index;
   snapshot: Snapshot | undefined;
   reject: boolean;

@@ -6,12 +6,17 @@
 import {
   EntryType,
   MemoryStorage,
+  NONE,
+  Raft,
   RawNode,
+  index,
+  term,
   decodeConfChange,
   nodeId,
   seededRandom,
   type ConfState,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type RaftConfig,
@@ -171,8 +176,155 @@ export class TestCluster {
       .applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0)
       .map((e) => new TextDecoder().decode(e.data));
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Finer-grained control for the protocol tests.
+
+  /**
+   * Like stabilize, but every message sent passes through `keep` first: returning false drops
+   * it. The predicate sees each message exactly once, so it can also count traffic.
+   */
+  stabilizeWith(keep: (m: Message) => boolean, maxRounds = 10_000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      let moved = false;
+      for (const node of this.nodes.values()) moved = this.handleReady(node) || moved;
+      if (this.inflight.length > 0) {
+        moved = true;
+        const batch = this.inflight;
+        this.inflight = [];
+        for (const m of batch) if (keep(m)) this.deliver(m);
+      }
+      if (!moved) return;
+    }
+    throw new Error('cluster did not stabilize');
+  }
+
+  /**
+   * Handles every node's Ready once and returns (and removes) what they sent, undelivered:
+   * what the nodes put on the wire between two Readies.
+   */
+  drain(): Message[] {
+    for (const node of this.nodes.values()) this.handleReady(node);
+    const msgs = this.inflight;
+    this.inflight = [];
+    return msgs;
+  }
+
+  /** Delivers each message in order (cut links still drop). */
+  deliverAll(msgs: readonly Message[]): void {
+    for (const m of msgs) this.deliver(m);
+  }
+
+  /** Rebuilds node `id` from what its storage persisted, as after a crash and restart. */
+  restart(id: number): TestNode {
+    const old = this.node(id);
+    // Messages addressed to the crashed process are lost with it.
+    this.inflight = this.inflight.filter((m) => m.to !== old.id);
+    return this.addNode(old.id, old.storage);
+  }
+
+  /** Ticks every node and stabilizes until exactly one leader exists; returns it. */
+  tickUntilLeader(maxTicks = 200): NodeId {
+    for (let i = 0; i < maxTicks; i++) {
+      this.tickAll();
+      this.stabilize();
+      const leaders = this.leaders();
+      if (leaders.length === 1) return leaders[0]!;
+    }
+    throw new Error(`no single leader after ${maxTicks} ticks`);
+  }
+
+  /** Ticks every node and stabilizes until `done()` holds; throws after `maxTicks`. */
+  tickUntil(done: () => boolean, maxTicks = 200): void {
+    for (let i = 0; i < maxTicks; i++) {
+      if (done()) return;
+      this.tickAll();
+      this.stabilize();
+    }
+    if (!done()) throw new Error(`condition not reached after ${maxTicks} ticks`);
+  }
+
+  /** The Raft state machine inside node `id`. */
+  raft(id: number): Raft {
+    return this.node(id).rawNode.raft;
+  }
 }
 
 export function bytes(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for tests that build logs by hand or step a bare Raft.
+
+/** The ConfState of a cluster that starts with these voters and learners. */
+export function confStateOf(
+  voters: readonly NodeId[],
+  learners: readonly NodeId[] = [],
+): ConfState {
+  return {
+    voters: [...voters],
+    learners: [...learners],
+    votersOutgoing: [],
+    learnersNext: [],
+    autoLeave: false,
+  };
+}
+
+/**
+ * A MemoryStorage that already holds a log whose entry i+1 has term `terms[i]`, with the given
+ * hard state (term defaults to the last entry's), as a node restarting with that log finds it.
+ * Lets a test start from the exact logs drawn in the Raft paper's figures.
+ */
+export function storageWithLog(
+  voters: readonly NodeId[],
+  terms: readonly number[],
+  hardState: Partial<HardState> = {},
+  learners: readonly NodeId[] = [],
+): MemoryStorage {
+  const storage = MemoryStorage.bootstrap(confStateOf(voters, learners));
+  storage.append(
+    terms.map((t, i) => ({
+      term: term(t),
+      index: index(i + 1),
+      type: EntryType.Normal,
+      data: bytes(`t${t}i${i + 1}`),
+    })),
+  );
+  storage.setHardState({
+    term: hardState.term ?? term(terms.length > 0 ? terms[terms.length - 1]! : 0),
+    vote: hardState.vote ?? NONE,
+    commit: hardState.commit ?? index(0),
+  });
+  return storage;
+}
+
+/** A bare Raft (no RawNode), for tests that step it message by message. */
+export function newTestRaft(
+  id: number,
+  voters: readonly number[],
+  overrides: ConfigOverrides = {},
+  storage: MemoryStorage = MemoryStorage.bootstrap(confStateOf(ids(...voters))),
+): Raft {
+  return new Raft({
+    id: nodeId(id),
+    storage,
+    electionTick: 10,
+    heartbeatTick: 1,
+    random: seededRandom(id * 7919),
+    ...overrides,
+  });
+}
+
+/** The messages a bare Raft produced, after flushing what it batched (see flushBroadcasts). */
+export function takeMessages(r: Raft): Message[] {
+  r.flushBroadcasts();
+  const msgs = r.msgs;
+  r.msgs = [];
+  return msgs;
+}
+
+/** The terms of every entry in a node's log, first index first. */
+export function logTerms(r: Raft): number[] {
+  return r.raftLog.allEntries().map((e) => e.term);
 }
