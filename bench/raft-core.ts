@@ -66,6 +66,7 @@ function pump(nodes: Map<NodeId, BenchNode>): boolean {
     const rd = node.raw.ready();
     node.storage.append(rd.entries);
     if (rd.hardState !== undefined) node.storage.setHardState(rd.hardState);
+    for (const m of rd.earlyMessages) outbox.push(m);
     for (const m of rd.messages) outbox.push(m);
     node.applied += rd.committedEntries.length;
     node.raw.advance(rd);

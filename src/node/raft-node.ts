@@ -152,6 +152,8 @@ export class RaftNode<R> {
   /** Milliseconds since start, advanced by ticks: request deadlines live on this clock. */
   private elapsedMs = 0;
   private snapshotting = false;
+  private refusedSinceReport = 0;
+  private nextRefusalReportMs = 0;
 
   constructor(options: RaftNodeOptions<R>) {
     this.id = options.id;
@@ -379,10 +381,31 @@ export class RaftNode<R> {
     try {
       this.rawNode.step(m);
     } catch (err) {
-      this.logger.warn({ err, from: m.from, type: m.type }, 'dropped a message the core refused');
+      this.reportRefused(m, err);
       return;
     }
     this.schedule();
+  }
+
+  /**
+   * Logs a message the core refused, at most once a second: the cause usually persists (the
+   * same heartbeat arrives every tick), and a log line per message would flood the log.
+   */
+  private reportRefused(m: Message, err: unknown): void {
+    this.refusedSinceReport++;
+    if (this.elapsedMs < this.nextRefusalReportMs) return;
+    this.nextRefusalReportMs = this.elapsedMs + 1000;
+    const fields = { err, from: m.from, type: m.type, refused: this.refusedSinceReport };
+    this.refusedSinceReport = 0;
+    if (m.commit > this.log.lastIndex()) {
+      // Only a log that lost entries it had acknowledged gets here; the core cannot repair it.
+      this.logger.error(
+        { ...fields, commit: m.commit, lastIndex: this.log.lastIndex() },
+        'the leader believes this member holds log entries it does not have (lost or replaced data directory): it cannot catch up until the leader changes; replace this member',
+      );
+      return;
+    }
+    this.logger.warn(fields, 'dropped a message the core refused');
   }
 
   private onTick(): void {
@@ -433,6 +456,9 @@ export class RaftNode<R> {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    // 0. A leader's appends and heartbeats go out at once, so that followers write to their
+    //    disks while we write to ours; the leader counts its own copy only after advance().
+    if (rd.earlyMessages.length > 0) this.transport.send(rd.earlyMessages);
     // 1. Durable first: the snapshot file, then entries + hard state (+ snapshot metadata)
     //    in one atomic batch. Nothing that depends on them is sent before this completes.
     if (rd.snapshot !== undefined) await this.snapshots.save(rd.snapshot);
@@ -582,8 +608,10 @@ export class RaftNode<R> {
       await this.log.recordSnapshot(snapshot);
       this.latestSnapshot = snapshot;
       // Keep a window of entries behind the snapshot: a follower slightly behind catches up
-      // from the log instead of being sent the whole snapshot.
-      const compactTo = at - this.compactionWindow;
+      // from the log instead of being sent the whole snapshot. And keep everything after the
+      // previous snapshot: if this snapshot's file is found damaged at the next start, the
+      // previous file plus the log rebuild the state (LevelLogStorage.adoptSnapshot).
+      const compactTo = Math.min(at - this.compactionWindow, last);
       if (compactTo > this.log.firstIndex()) await this.log.compact(index(compactTo));
       this.logger.info(
         { index: at, bytes: snapshot.data.length, ms: Math.round(performance.now() - started) },

@@ -389,12 +389,25 @@ export class Raft {
       stamped[i] = { term: this.term, index: index(last + 1 + i), type: e.type, data: e.data };
     }
     if (!this.increaseUncommittedSize(stamped, budgeted)) return false;
-    const newLast = this.raftLog.append(stamped);
-    // The leader's own copy counts toward the quorum. The driver persists these entries
-    // before it sends the Ready's messages, so no follower can ack ahead of the leader's disk.
-    this.prs.progress.get(this.id)?.maybeUpdate(newLast);
-    this.maybeCommit();
+    this.raftLog.append(stamped);
+    // The leader's own copy counts toward the quorum only once it is durable: the driver
+    // reports that through persisted(), which lets it send appends to followers while its
+    // own disk write is still under way (thesis §10.2.1).
     return true;
+  }
+
+  /**
+   * The driver made the log durable up to (`last`, `lastTerm`). On a leader its own copy now
+   * counts toward the quorum, which may commit entries.
+   */
+  persisted(last: Index, lastTerm: Term): void {
+    if (this.role !== 'leader' || this.raftLog.zeroTermOnOutOfBounds(last) !== lastTerm) return;
+    const self = this.prs.progress.get(this.id);
+    if (self === undefined || !self.maybeUpdate(last)) return;
+    if (this.maybeCommit()) {
+      this.releasePendingReadIndexMessages();
+      this.bcastAppend();
+    }
   }
 
   private increaseUncommittedSize(entries: readonly Entry[], budgeted: boolean): boolean {

@@ -27,6 +27,9 @@ import {
  * Everything the driver must do after the core changed: persist, send, apply.
  *
  * Ordering rules (the driver must keep them, or safety is lost):
+ * 0. `earlyMessages` may be sent at once, before or while persisting: they are a leader's
+ *    appends and heartbeats, which promise nothing about this node's disk (the leader counts
+ *    its own copy only after `advance`; thesis §10.2.1). Sending them after step 1 is fine too.
  * 1. Persist `snapshot` (if any), then `entries` and `hardState` — atomically, and synced to
  *    disk when `mustSync` — BEFORE sending any of `messages`: a vote or an append
  *    acknowledgement must never promise something a crash could take back.
@@ -48,6 +51,9 @@ export interface Ready {
   /** A snapshot to persist and restore, replacing the state machine. */
   readonly snapshot: Snapshot | undefined;
   readonly committedEntries: readonly Entry[];
+  /** A leader's MsgApp, MsgHeartbeat and MsgSnap: sendable before persisting (rule 0). */
+  readonly earlyMessages: readonly Message[];
+  /** Everything else: send only after persisting (rule 2). */
   readonly messages: readonly Message[];
   /** Whether step 1 needs an fsync: new entries, or a new term or vote. A commit index alone
    *  can be recovered and need not be synced. */
@@ -190,6 +196,7 @@ export class RawNode {
       soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
     const hardChanged = !hardStateEqual(hard, this.prevHardState);
     const entries = r.raftLog.unstableEntries().slice();
+    const { early, late } = this.splitMessages(r.msgs, hard);
     const rd: Ready = {
       softState: softChanged ? soft : undefined,
       hardState: hardChanged ? hard : undefined,
@@ -197,7 +204,8 @@ export class RawNode {
       entries,
       snapshot: r.raftLog.unstable.snapshot,
       committedEntries: r.raftLog.nextCommittedEnts(),
-      messages: r.msgs,
+      earlyMessages: early,
+      messages: late,
       mustSync:
         entries.length > 0 ||
         hard.term !== this.prevHardState.term ||
@@ -208,6 +216,28 @@ export class RawNode {
     r.readStates = [];
     this.awaitingAdvance = true;
     return rd;
+  }
+
+  /**
+   * A leader's replication messages may leave before its own disk write, unless this Ready
+   * also changes its term or vote: those must be durable before it acts as leader of the term.
+   */
+  private splitMessages(msgs: Message[], hard: HardState): { early: Message[]; late: Message[] } {
+    const r = this.raft;
+    if (
+      r.role !== 'leader' ||
+      hard.term !== this.prevHardState.term ||
+      hard.vote !== this.prevHardState.vote
+    ) {
+      return { early: [], late: msgs };
+    }
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of msgs) {
+      if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap') early.push(m);
+      else late.push(m);
+    }
+    return { early, late };
   }
 
   /** The Ready was fully handled: its entries are durable and its committed entries applied. */
@@ -225,6 +255,7 @@ export class RawNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1]!;
       r.raftLog.stableTo(last.index, last.term);
+      r.persisted(last.index, last.term);
     }
     if (rd.snapshot !== undefined) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
     if (applied !== undefined) r.appliedTo(applied, appliedBytes);

@@ -112,6 +112,8 @@ describe('§5.4.2 committing entries from previous terms (Figure 8)', () => {
     takeMessages(r);
     assert.equal(r.term, 3);
     assert.equal(r.raftLog.lastIndex(), 3);
+    // The driver made the leader's log durable: its own copy now counts.
+    r.persisted(index(3), term(3));
     const ack = (from: number, i: number): Message =>
       message({
         type: 'MsgAppResp',

@@ -106,7 +106,7 @@ export class TestCluster {
     }
     node.storage.append(rd.entries);
     if (rd.hardState !== undefined) node.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) {
+    for (const m of [...rd.earlyMessages, ...rd.messages]) {
       if (!this.cut.has(`${m.from}-${m.to}`)) this.inflight.push(m);
     }
     for (const e of rd.committedEntries) {
