@@ -30,6 +30,8 @@ export interface ServerConfig {
   sync: boolean;
   readConsistency: 'linearizable' | 'lease' | 'stale';
   routing: 'forward' | 'redirect';
+  maxEntryBytes: number;
+  protoMaxBulkLen: number;
   requirepass: string;
   authToken: string;
   tlsCert: string;
@@ -144,6 +146,18 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     help: 'followers forward to the leader, or redirect (-MOVED)',
     default: 'forward',
+  },
+  {
+    key: 'maxEntryBytes',
+    kind: 'number',
+    help: 'largest write (one replicated log entry), bytes',
+    default: String(32 * 1024 * 1024),
+  },
+  {
+    key: 'protoMaxBulkLen',
+    kind: 'number',
+    help: 'largest RESP bulk string accepted, bytes (Redis: proto-max-bulk-len)',
+    default: String(512 * 1024 * 1024),
   },
   { key: 'requirepass', kind: 'string', help: 'password Redis clients must AUTH with' },
   { key: 'authToken', kind: 'string', help: 'bearer token for REST and gRPC' },
@@ -321,6 +335,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     sync: bool('sync'),
     readConsistency,
     routing,
+    maxEntryBytes: num('maxEntryBytes', 1024),
+    protoMaxBulkLen: num('protoMaxBulkLen', 1),
     requirepass: str('requirepass'),
     authToken: str('authToken'),
     tlsCert: str('tlsCert'),

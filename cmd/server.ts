@@ -17,7 +17,7 @@ import { createRootLogger } from '../src/observe/logger.js';
 import { EMPTY_CONF_STATE, nodeId, type Snapshot } from '../src/raft/index.js';
 import { RespLeaderForwarder } from '../src/resp/leader-forwarder.js';
 import { RespServer } from '../src/resp/server.js';
-import { LevelLogStorage, SnapshotStore } from '../src/storage/index.js';
+import { LevelLogStorage, SnapshotStore, StorageCorruptError } from '../src/storage/index.js';
 import { GrpcTransport } from '../src/transport/grpc-transport.js';
 import { parseHostPort, type ServerConfig } from './config.js';
 
@@ -42,6 +42,10 @@ export async function runServer(config: ServerConfig): Promise<number> {
   } catch (err) {
     logger.fatal({ err }, 'redraft server failed to start');
     logger.flush();
+    // Also in plain words on stderr: whoever started it by hand reads this, not the JSON.
+    process.stderr.write(
+      `redraft: cannot start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return 1;
   }
 }
@@ -52,6 +56,10 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   await mkdir(config.dataDir, { recursive: true });
   const log = await LevelLogStorage.open(join(config.dataDir, 'raft'), {
     logger: logger.child({ component: 'storage' }),
+    // A damaged entry past the commit index may still have been acknowledged; dropping it
+    // leaves this member stuck behind a leader that will never re-send it (see the header of
+    // level-log-storage.ts). LevelDB itself discards a torn, never-acknowledged last batch.
+    damagedTail: 'refuse',
   });
   const snapshots = await SnapshotStore.open(join(config.dataDir, 'snapshots'), {
     logger: logger.child({ component: 'snapshots' }),
@@ -68,6 +76,14 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
 
   const fsm = new KvStateMachine();
   let snapshot: Snapshot | undefined = await snapshots.loadLatest();
+  const recorded = log.snapshotMetadata().index;
+  if (snapshot === undefined && recorded > 0) {
+    // Starting from an empty state machine would replay a log that no longer starts at 1.
+    throw new StorageCorruptError(
+      'snapshot-meta',
+      `the log recorded a snapshot at index ${recorded} but ${join(config.dataDir, 'snapshots')} holds no valid snapshot file`,
+    );
+  }
   if (snapshot !== undefined) {
     const how = await log.adoptSnapshot(snapshot);
     fsm.restore(snapshot.data);
@@ -122,7 +138,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     config.routing === 'forward'
       ? new RespLeaderForwarder(config.requirepass, config.tickMs * config.electionTicks * 3)
       : undefined;
-  const kv = new KvService(node, fsm, forwarder);
+  const kv = new KvService(node, fsm, forwarder, Date.now, config.maxEntryBytes);
   const stopSweeper = kv.startExpirySweeper();
 
   // Keep the transport's peers in step with the replicated member table, and publish our
@@ -169,6 +185,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     requirepass: config.requirepass,
     routing: config.routing,
     consistency: config.readConsistency,
+    limits: { maxBulkLength: config.protoMaxBulkLen },
   });
   const bound = await resp.listen();
   logger.info(

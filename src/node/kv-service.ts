@@ -11,7 +11,7 @@ import {
 import { EXPIRE_SWEEP } from '../fsm/commands/server.js';
 import { keyBytes } from '../fsm/keyspace.js';
 import type { KvStateMachine } from '../fsm/kv-state-machine.js';
-import type { Result } from '../fsm/result.js';
+import { CommandError, type Result } from '../fsm/result.js';
 import { NONE } from '../raft/index.js';
 import type { RaftNode, ReadConsistency } from './raft-node.js';
 
@@ -34,6 +34,13 @@ const EXPIRY_SWEEP_KEYS = 500;
  * What every front end (RESP, gRPC, REST) talks to: writes go through the Raft log, reads are
  * served from local state at the consistency asked for. Front ends never see the Raft core.
  */
+/**
+ * The largest log entry accepted by default. Every entry travels whole in one peer message
+ * (the transport refuses messages over 64 MiB) and sits in every member's log: a larger value
+ * is refused up front with a clear error instead of stalling replication.
+ */
+export const DEFAULT_MAX_ENTRY_BYTES = 32 * 1024 * 1024;
+
 export class KvService {
   constructor(
     readonly node: RaftNode<Result>,
@@ -41,7 +48,20 @@ export class KvService {
     private readonly forwarder: LeaderForwarder | undefined,
     /** The wall clock that stamps writes (on the leader) and judges expiry (on reads). */
     private readonly clock: () => number = Date.now,
+    private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
   ) {}
+
+  /** Proposes an encoded entry unless it is too large to replicate. */
+  private propose(payload: Buffer): Promise<Result> {
+    if (payload.length > this.maxEntryBytes) {
+      return Promise.resolve(
+        new CommandError(
+          `ERR request of ${payload.length} bytes exceeds the ${this.maxEntryBytes}-byte limit of one replicated entry`,
+        ),
+      );
+    }
+    return this.node.propose(payload);
+  }
 
   /**
    * Executes a write. On the leader it is stamped with the leader's clock and proposed; on a
@@ -49,7 +69,7 @@ export class KvService {
    * {@link NotLeaderError} naming the leader.
    */
   async write(db: number, argv: readonly Buffer[]): Promise<Result> {
-    if (this.node.isLeader) return this.node.propose(encodeCommand(this.clock(), db, argv));
+    if (this.node.isLeader) return this.propose(encodeCommand(this.clock(), db, argv));
     const leader = this.leaderInfo();
     if (leader === undefined || this.forwarder === undefined) {
       throw new NotLeaderError(this.node.leader);
@@ -67,7 +87,7 @@ export class KvService {
     commands: readonly QueuedCommand[],
   ): Promise<Result> {
     const payload = encodeTransaction(this.clock(), watches, commands);
-    if (this.node.isLeader) return this.node.propose(payload);
+    if (this.node.isLeader) return this.propose(payload);
     const leader = this.leaderInfo();
     if (leader === undefined || this.forwarder === undefined)
       throw new NotLeaderError(this.node.leader);
@@ -79,7 +99,7 @@ export class KvService {
     if (!this.node.isLeader) throw new NotLeaderError(this.node.leader);
     const decoded = decodeEntry(payload);
     if (decoded.kind !== EntryKind.Transaction) throw new Error('not a transaction payload');
-    return this.node.propose(encodeTransaction(this.clock(), decoded.watches, decoded.commands));
+    return this.propose(encodeTransaction(this.clock(), decoded.watches, decoded.commands));
   }
 
   /** The versions of keys as WATCH records them, read at `consistency`. */
