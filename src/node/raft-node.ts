@@ -459,6 +459,18 @@ export class RaftNode<R> {
     // 0. A leader's appends and heartbeats go out at once, so that followers write to their
     //    disks while we write to ours; the leader counts its own copy only after advance().
     if (rd.earlyMessages.length > 0) this.transport.send(rd.earlyMessages);
+    // Committed entries that an earlier Ready already made durable here are applied now,
+    // without waiting for this Ready's disk write: their clients get answers one fsync
+    // sooner. The rest (committed entries among this Ready's own) wait for step 1.
+    const firstNew = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
+    let applyNow = 0;
+    while (
+      applyNow < rd.committedEntries.length &&
+      rd.committedEntries[applyNow]!.index < firstNew
+    ) {
+      this.applyEntry(rd.committedEntries[applyNow]!);
+      applyNow++;
+    }
     // 1. Durable first: the snapshot file, then entries + hard state (+ snapshot metadata)
     //    in one atomic batch. Nothing that depends on them is sent before this completes.
     if (rd.snapshot !== undefined) await this.snapshots.save(rd.snapshot);
@@ -483,7 +495,9 @@ export class RaftNode<R> {
         'restored state from leader snapshot',
       );
     }
-    for (const entry of rd.committedEntries) this.applyEntry(entry);
+    for (let i = applyNow; i < rd.committedEntries.length; i++) {
+      this.applyEntry(rd.committedEntries[i]!);
+    }
     // 4. Reads: record where each batch may be served; serveReads() resolves them.
     for (const rs of rd.readStates) {
       const batchState = this.readBatches.get(contextKey(rs.context));
