@@ -47,11 +47,14 @@ export function def(
 export const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 export const upper = (b: Buffer | undefined): string => str(b).toUpperCase();
 
-/** Redis's string-to-long-long: optional sign, digits, no spaces or leading '+', in int64. */
+/**
+ * Redis's string2ll: optional '-', digits, no spaces, no leading '+' or zeros, in int64. "-0"
+ * is refused too (`INCRBY k -0` is an error in Redis).
+ */
 export function parseInt64(b: Buffer | undefined): bigint | undefined {
   if (b === undefined) return undefined;
   const s = b.toString('latin1');
-  if (!/^-?(0|[1-9]\d{0,18})$/.test(s)) return undefined;
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(s)) return undefined;
   const n = BigInt(s);
   if (n > 9223372036854775807n || n < -9223372036854775808n) return undefined;
   return n;

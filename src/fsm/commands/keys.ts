@@ -1,3 +1,419 @@
-import type { CommandDef } from './context.js';
+/**
+ * Generic key-space commands, with Redis 7's replies and error texts.
+ *
+ * Writes decide expiry from ctx.now, the leader-stamped time of the entry, and remove an
+ * expired key they touch (as Redis's lookupKeyWrite does on a primary), so every replica
+ * holds the same keys at the same index. No write's result or effect depends on the
+ * iteration order of a Map: after a snapshot restore that order may differ between nodes.
+ */
+import { keyOf, type Keyspace, type StoredEntry, type Value } from '../keyspace.js';
+import { CommandError, NOT_INTEGER, OK, SYNTAX_ERROR, Status, type Result } from '../result.js';
+import {
+  arityOk,
+  bulk,
+  command,
+  formatError,
+  intReply,
+  lookupWrite,
+  outOfRange,
+  parseLongLong,
+} from './args.js';
+import { str, upper, type CommandContext, type CommandDef } from './context.js';
+import { matchesAll, stringMatch } from './pattern.js';
+import {
+  INVALID_CURSOR,
+  parseCursor,
+  parseScanOptions,
+  patternAllows,
+  scanPage,
+  scanReply,
+} from './scan.js';
 
-export const KEY_COMMANDS: readonly CommandDef[] = [];
+const NO_SUCH_KEY = new CommandError('ERR no such key');
+const SAME_OBJECT = new CommandError('ERR source and destination objects are the same');
+const DB_OUT_OF_RANGE = new CommandError('ERR DB index is out of range');
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+/** C's LLONG_MAX / 1000 and LLONG_MIN / 1000, truncated toward zero. */
+const SECONDS_MAX = INT64_MAX / 1000n;
+const SECONDS_MIN = INT64_MIN / 1000n;
+
+/** A copy of a value that shares nothing mutable with the original. */
+function cloneValue(v: Value): Value {
+  // Buffers are never mutated in place, so a string copy may share its Buffer.
+  return v.type === 'string' ? v : { type: 'hash', fields: new Map(v.fields) };
+}
+
+// ---------------------------------------------------------------------------------------
+// DEL, UNLINK, EXISTS, TOUCH, TYPE
+
+function del(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const key = keyOf(argv[i]!);
+    if (ctx.db.get(key, ctx.now) !== undefined) n++;
+    // An expired key counts as absent but is removed all the same.
+    ctx.db.delete(key);
+  }
+  return n;
+}
+
+/** EXISTS and TOUCH: how many of the keys exist, a key named twice counting twice. */
+function countExisting(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.get(keyOf(argv[i]!), ctx.now) !== undefined) n++;
+  return n;
+}
+
+function type(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const e = ctx.db.get(keyOf(argv[1]!), ctx.now);
+  return new Status(e === undefined ? 'none' : e.value.type);
+}
+
+// ---------------------------------------------------------------------------------------
+// RENAME, RENAMENX, COPY
+
+function rename(nx: boolean) {
+  return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
+    const src = keyOf(argv[1]!);
+    const dst = keyOf(argv[2]!);
+    const e = lookupWrite(ctx, src);
+    if (e === undefined) return NO_SUCH_KEY;
+    if (src === dst) return nx ? 0 : OK;
+    if (lookupWrite(ctx, dst) !== undefined) {
+      if (nx) return 0;
+      ctx.db.delete(dst);
+    }
+    ctx.db.delete(src);
+    // The value moves with its expiry; the source is gone, so nothing else shares it.
+    ctx.db.set(dst, { value: e.value, expireAt: e.expireAt, version: ctx.index });
+    return nx ? 1 : OK;
+  };
+}
+
+/** COPY source destination [DB destination-db] [REPLACE] */
+function copy(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  let replace = false;
+  let dstDb: Keyspace = ctx.db;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = upper(argv[i]);
+    if (opt === 'REPLACE') {
+      replace = true;
+    } else if (opt === 'DB' && i + 1 < argv.length) {
+      const n = parseLongLong(argv[i + 1]);
+      // getIntFromObjectOrReply: an int64, then range-checked as a C int.
+      if (n === undefined) return NOT_INTEGER;
+      if (n > 2147483647n || n < -2147483648n) return outOfRange(-2147483648n, 2147483647n);
+      const db = n >= 0n ? ctx.dbs[Number(n)] : undefined;
+      if (db === undefined) return DB_OUT_OF_RANGE;
+      dstDb = db;
+      i++;
+    } else {
+      return SYNTAX_ERROR;
+    }
+  }
+  const src = keyOf(argv[1]!);
+  const dst = keyOf(argv[2]!);
+  if (dstDb === ctx.db && src === dst) return SAME_OBJECT;
+  const e = lookupWrite(ctx, src);
+  if (e === undefined) return 0;
+  if (lookupWrite(ctx, dst, dstDb) !== undefined) {
+    if (!replace) return 0;
+    dstDb.delete(dst);
+  }
+  dstDb.set(dst, { value: cloneValue(e.value), expireAt: e.expireAt, version: ctx.index });
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// KEYS, SCAN, RANDOMKEY, DBSIZE
+
+function keys(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const pattern = str(argv[1]);
+  const all = matchesAll(pattern);
+  const out: Buffer[] = [];
+  for (const [key, e] of ctx.db.entries) {
+    if (e.expireAt !== 0 && e.expireAt <= ctx.now) continue;
+    if (all || stringMatch(pattern, key)) out.push(bulk(key));
+  }
+  return out;
+}
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]; see scan.ts for the cursor. */
+function scan(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const cursor = parseCursor(argv[1]);
+  if (cursor === undefined) return INVALID_CURSOR;
+  const opts = parseScanOptions(argv, 2, false);
+  if (opts instanceof CommandError) return opts;
+  const page = scanPage(ctx.db, () => ctx.db.entries.keys(), cursor, opts.count);
+  const out: Result[] = [];
+  for (const key of page.items) {
+    if (!patternAllows(opts, key)) continue;
+    const e = ctx.db.get(key, ctx.now);
+    if (e === undefined) continue; // expired, or deleted since the iteration's snapshot
+    if (opts.type !== undefined && e.value.type !== opts.type) continue;
+    out.push(bulk(key));
+  }
+  return scanReply(page.next, out);
+}
+
+function randomKey(ctx: CommandContext): Result {
+  const db = ctx.db;
+  if (db.expires.size === 0) {
+    // No key can be expired: pick a position without building a list.
+    if (db.size === 0) return null;
+    let i = ctx.random(db.size);
+    for (const key of db.entries.keys()) if (i-- === 0) return bulk(key);
+    return null;
+  }
+  const live: string[] = [];
+  for (const [key, e] of db.entries) {
+    if (e.expireAt === 0 || e.expireAt > ctx.now) live.push(key);
+  }
+  if (live.length === 0) return null;
+  return bulk(live[ctx.random(live.length)]!);
+}
+
+// ---------------------------------------------------------------------------------------
+// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST
+
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+
+/** Redis's parseExtendedExpireArgumentsOrReply. */
+function parseExpireFlags(argv: readonly Buffer[]): number | CommandError {
+  let flags = 0;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = upper(argv[i]);
+    if (opt === 'NX') flags |= EXPIRE_NX;
+    else if (opt === 'XX') flags |= EXPIRE_XX;
+    else if (opt === 'GT') flags |= EXPIRE_GT;
+    else if (opt === 'LT') flags |= EXPIRE_LT;
+    else return formatError(`Unsupported option ${str(argv[i])}`);
+  }
+  if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) {
+    return new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
+  }
+  if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
+    return new CommandError('ERR GT and LT options at the same time are not compatible');
+  }
+  return flags;
+}
+
+/**
+ * EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key time [NX | XX | GT | LT], as Redis's
+ * expireGenericCommand: relative times are based on ctx.now; an expiry at or before
+ * ctx.now deletes the key; the arithmetic is checked in int64 exactly as Redis checks it.
+ * Expiry times are held as doubles (StoredEntry.expireAt), exact up to 2^53 ms, the year
+ * 287396; beyond that they round to the nearest double.
+ */
+function expireGeneric(name: string, relative: boolean, seconds: boolean) {
+  return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
+    const flags = parseExpireFlags(argv);
+    if (flags instanceof CommandError) return flags;
+    let when = parseLongLong(argv[2]);
+    if (when === undefined) return NOT_INTEGER;
+    const invalid = new CommandError(`ERR invalid expire time in '${name}' command`);
+    if (seconds) {
+      if (when > SECONDS_MAX || when < SECONDS_MIN) return invalid;
+      when *= 1000n;
+    }
+    const base = relative ? BigInt(ctx.now) : 0n;
+    if (when > INT64_MAX - base) return invalid;
+    when += base;
+
+    const key = keyOf(argv[1]!);
+    const e = lookupWrite(ctx, key);
+    if (e === undefined) return 0;
+    if (flags !== 0) {
+      const current = e.expireAt === 0 ? -1n : BigInt(e.expireAt);
+      if (flags & EXPIRE_NX && current !== -1n) return 0;
+      if (flags & EXPIRE_XX && current === -1n) return 0;
+      // No expiry counts as an infinite one: GT never beats it, LT always does.
+      if (flags & EXPIRE_GT && (when <= current || current === -1n)) return 0;
+      if (flags & EXPIRE_LT && current !== -1n && when >= current) return 0;
+    }
+    if (when <= BigInt(ctx.now)) {
+      ctx.db.delete(key);
+      return 1;
+    }
+    ctx.db.set(key, { value: e.value, expireAt: Number(when), version: ctx.index });
+    return 1;
+  };
+}
+
+function persist(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const key = keyOf(argv[1]!);
+  const e = lookupWrite(ctx, key);
+  if (e === undefined || e.expireAt === 0) return 0;
+  ctx.db.set(key, { value: e.value, expireAt: 0, version: ctx.index });
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// TTL, PTTL, EXPIRETIME, PEXPIRETIME
+
+/** Redis's ttlGenericCommand: -2 missing, -1 no expiry; seconds round to nearest. */
+function ttlGeneric(ms: boolean, absolute: boolean) {
+  return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
+    const e = ctx.db.get(keyOf(argv[1]!), ctx.now);
+    if (e === undefined) return -2;
+    if (e.expireAt === 0) return -1;
+    let t = absolute ? e.expireAt : e.expireAt - ctx.now;
+    if (t < 0) t = 0;
+    const r = intReply(ms ? t : Math.floor((t + 500) / 1000));
+    // Beyond 2^53 the stored double may round past int64; never reply outside it.
+    return typeof r === 'bigint' && r > INT64_MAX ? INT64_MAX : r;
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// OBJECT
+
+/** OBJ_SHARED_REFCOUNT: Redis shares the integers 0..9999 and reports this for them. */
+const SHARED_REFCOUNT = 2147483647;
+const SHARED_INTEGERS = 10000n;
+
+/** Redis's string2l-based test for the "int" string encoding. */
+function intEncoded(v: Buffer): bigint | undefined {
+  return parseLongLong(v);
+}
+
+/**
+ * The encoding Redis would report for a value of this content. Redis also remembers history
+ * (APPEND and SETRANGE results stay "raw", a hash once converted stays "hashtable"); we
+ * derive it from the content alone so that it is the same on every replica.
+ */
+export function objectEncoding(v: Value): string {
+  if (v.type === 'string') {
+    if (intEncoded(v.value) !== undefined) return 'int';
+    return v.value.length <= 44 ? 'embstr' : 'raw';
+  }
+  return hashIsListpack(v.fields) ? 'listpack' : 'hashtable';
+}
+
+/** hash-max-listpack-entries 128 and hash-max-listpack-value 64, Redis's defaults. */
+export function hashIsListpack(fields: ReadonlyMap<string, Buffer>): boolean {
+  if (fields.size > 128) return false;
+  for (const [f, v] of fields) if (f.length > 64 || v.length > 64) return false;
+  return true;
+}
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+].map((line) => new Status(line));
+
+const NO_LFU = new CommandError(
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+);
+
+/** OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT key, OBJECT HELP. */
+function object(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const sub = upper(argv[1]);
+  const arity = sub === 'HELP' ? 2 : 3;
+  const known = ['ENCODING', 'FREQ', 'IDLETIME', 'REFCOUNT', 'HELP'].includes(sub);
+  if (!known) {
+    return formatError(`unknown subcommand '${str(argv[1]).slice(0, 128)}'. Try OBJECT HELP.`);
+  }
+  if (!arityOk(arity, argv.length)) {
+    return new CommandError(
+      `ERR wrong number of arguments for 'object|${sub.toLowerCase()}' command`,
+    );
+  }
+  if (sub === 'HELP') return OBJECT_HELP;
+  const e: StoredEntry | undefined = ctx.db.get(keyOf(argv[2]!), ctx.now);
+  if (e === undefined) return null;
+  switch (sub) {
+    case 'ENCODING':
+      return bulk(objectEncoding(e.value));
+    case 'FREQ':
+      // Our eviction policy is noeviction, so, as in Redis, no frequency is tracked.
+      return NO_LFU;
+    case 'IDLETIME':
+      // Access times are not tracked (reads do not go through the log); report 0.
+      return 0;
+    default: {
+      if (e.value.type !== 'string') return 1;
+      const n = intEncoded(e.value.value);
+      return n !== undefined && n >= 0n && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// FLUSHDB, FLUSHALL
+
+/** Both accept ASYNC or SYNC; either way the state machine empties synchronously. */
+function flushArgsOk(argv: readonly Buffer[]): boolean {
+  if (argv.length === 1) return true;
+  if (argv.length !== 2) return false;
+  const mode = upper(argv[1]);
+  return mode === 'ASYNC' || mode === 'SYNC';
+}
+
+function flushdb(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  if (!flushArgsOk(argv)) return SYNTAX_ERROR;
+  ctx.db.clear();
+  return OK;
+}
+
+function flushall(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  if (!flushArgsOk(argv)) return SYNTAX_ERROR;
+  for (const db of ctx.dbs) db.clear();
+  ctx.db.clear();
+  return OK;
+}
+
+// ---------------------------------------------------------------------------------------
+
+const RW = ['write'] as const;
+const WF = ['write', 'fast'] as const;
+const RF = ['readonly', 'fast'] as const;
+const RO = ['readonly'] as const;
+
+/** Flags, arities and key positions as Redis 7's COMMAND INFO reports them. */
+export const KEY_COMMANDS: readonly CommandDef[] = [
+  command('del', -2, 'write', RW, [1, -1, 1], del),
+  command('unlink', -2, 'write', WF, [1, -1, 1], del),
+  command('exists', -2, 'read', RF, [1, -1, 1], countExisting),
+  command('touch', -2, 'read', RF, [1, -1, 1], countExisting),
+  command('type', 2, 'read', RF, [1, 1, 1], type),
+  command('rename', 3, 'write', RW, [1, 2, 1], rename(false)),
+  command('renamenx', 3, 'write', WF, [1, 2, 1], rename(true)),
+  command('copy', -3, 'write', ['write', 'denyoom'], [1, 2, 1], copy),
+  command('keys', 2, 'read', RO, [0, 0, 0], keys),
+  command('scan', -2, 'read', RO, [0, 0, 0], scan),
+  command('randomkey', 1, 'read', RO, [0, 0, 0], randomKey),
+  command('dbsize', 1, 'read', RF, [0, 0, 0], (ctx) => ctx.db.size),
+  command('expire', -3, 'write', WF, [1, 1, 1], expireGeneric('expire', true, true)),
+  command('pexpire', -3, 'write', WF, [1, 1, 1], expireGeneric('pexpire', true, false)),
+  command('expireat', -3, 'write', WF, [1, 1, 1], expireGeneric('expireat', false, true)),
+  command('pexpireat', -3, 'write', WF, [1, 1, 1], expireGeneric('pexpireat', false, false)),
+  command('persist', 2, 'write', WF, [1, 1, 1], persist),
+  command('ttl', 2, 'read', RF, [1, 1, 1], ttlGeneric(false, false)),
+  command('pttl', 2, 'read', RF, [1, 1, 1], ttlGeneric(true, false)),
+  command('expiretime', 2, 'read', RF, [1, 1, 1], ttlGeneric(false, true)),
+  command('pexpiretime', 2, 'read', RF, [1, 1, 1], ttlGeneric(true, true)),
+  // A container command in Redis (COMMAND INFO object: -2, no flags, no keys); each
+  // subcommand is readonly with its key at position 2.
+  command('object', -2, 'read', [], [0, 0, 0], object),
+  command('flushdb', -1, 'write', RW, [0, 0, 0], flushdb),
+  command('flushall', -1, 'write', RW, [0, 0, 0], flushall),
+];

@@ -8,21 +8,15 @@ import {
   wrongArity,
   type Result,
 } from '../result.js';
-import {
-  def,
-  formatFloat,
-  lookup,
-  parseFloatArg,
-  parseInt64,
-  upper,
-  type CommandContext,
-  type CommandDef,
-} from './context.js';
+import { def, lookup, parseInt64, upper, type CommandContext, type CommandDef } from './context.js';
+import { addF80, f80FromBigInt, formatF80, parseF80 } from './float80.js';
 
 const MAX_STRING_BYTES = 512 * 1024 * 1024;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 const OVERFLOW = new CommandError('ERR increment or decrement would overflow');
+/** DECRBY's own check, before it negates the decrement (Redis's wording). */
+const DECR_OVERFLOW = new CommandError('ERR decrement would overflow');
 const NOT_FLOAT = new CommandError('ERR value is not a valid float');
 const NAN_OR_INF = new CommandError('ERR increment would produce NaN or Infinity');
 const TOO_BIG = new CommandError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
@@ -40,79 +34,100 @@ function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number
   ctx.db.set(key, { value: { type: 'string', value }, expireAt, version: ctx.index });
 }
 
+/** The expiry option of SET or GETEX, checked only once all options have been parsed. */
+interface ExpiryArg {
+  readonly arg: Buffer;
+  readonly seconds: boolean;
+  readonly absolute: boolean;
+}
+
+interface StringOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  persist: boolean;
+  expire: ExpiryArg | undefined;
+}
+
 /**
- * Parses EX/PX/EXAT/PXAT (and KEEPTTL or PERSIST where allowed) at `argv[i]`. Returns the
- * number of arguments consumed (0 if `argv[i]` is not an expiry option), or an error.
+ * Redis 7's parseExtendedStringArgumentsOrReply for SET (`forGetex` false, from argv[3]) and
+ * GETEX (true, from argv[2]): syntax only, the expiry value is read later. As in Redis an
+ * expiry option excludes the other kinds and KEEPTTL/PERSIST, but not a repeat of itself
+ * (`EX 10 EX 20` sets 20 s), NX and XX exclude each other, and an option missing its value is
+ * a syntax error.
  */
-function parseExpiry(
-  ctx: CommandContext,
+function parseStringOptions(
   argv: readonly Buffer[],
-  i: number,
-  cmd: string,
-  state: { expireAt: number | undefined; keepTtl: boolean; persist: boolean },
-  allowKeepTtl: boolean,
-  allowPersist: boolean,
-): number | CommandError {
-  const opt = upper(argv[i]);
-  const anySet = state.expireAt !== undefined || state.keepTtl || state.persist;
-  if (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') {
-    if (anySet) return SYNTAX_ERROR;
-    const arg = argv[i + 1];
-    if (arg === undefined) return SYNTAX_ERROR;
-    const n = parseInt64(arg);
-    if (n === undefined) return NOT_INTEGER;
-    if (n <= 0n) return invalidExpire(cmd);
-    const ms = opt === 'EX' || opt === 'EXAT' ? n * 1000n : n;
-    const abs = opt === 'EX' || opt === 'PX' ? ms + BigInt(Math.floor(ctx.now)) : ms;
-    if (abs > BigInt(Number.MAX_SAFE_INTEGER) || ms > INT64_MAX) return invalidExpire(cmd);
-    state.expireAt = Number(abs);
-    return 2;
+  forGetex: boolean,
+): StringOptions | CommandError {
+  const o: StringOptions = {
+    nx: false,
+    xx: false,
+    get: false,
+    keepTtl: false,
+    persist: false,
+    expire: undefined,
+  };
+  const kind = (): string | undefined =>
+    o.expire === undefined
+      ? undefined
+      : `${o.expire.seconds ? 'EX' : 'PX'}${o.expire.absolute ? 'AT' : ''}`;
+  for (let i = forGetex ? 2 : 3; i < argv.length; i++) {
+    const opt = upper(argv[i]);
+    const next = argv[i + 1];
+    const current = kind();
+    if (opt === 'NX' && !forGetex && !o.xx) o.nx = true;
+    else if (opt === 'XX' && !forGetex && !o.nx) o.xx = true;
+    else if (opt === 'GET' && !forGetex) o.get = true;
+    else if (opt === 'KEEPTTL' && !forGetex && !o.persist && current === undefined)
+      o.keepTtl = true;
+    else if (opt === 'PERSIST' && forGetex && !o.keepTtl && current === undefined) o.persist = true;
+    else if (
+      (opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') &&
+      !o.keepTtl &&
+      !o.persist &&
+      (current === undefined || current === opt) &&
+      next !== undefined
+    ) {
+      o.expire = { arg: next, seconds: opt.startsWith('E'), absolute: opt.endsWith('AT') };
+      i++;
+    } else {
+      return SYNTAX_ERROR;
+    }
   }
-  if (opt === 'KEEPTTL' && allowKeepTtl) {
-    if (anySet) return SYNTAX_ERROR;
-    state.keepTtl = true;
-    return 1;
-  }
-  if (opt === 'PERSIST' && allowPersist) {
-    if (anySet) return SYNTAX_ERROR;
-    state.persist = true;
-    return 1;
-  }
-  return 0;
+  return o;
+}
+
+/**
+ * Redis's getExpireMillisecondsOrReply: the absolute expiry in ms, or the error. The value must
+ * be a positive int64, in seconds at most LLONG_MAX/1000, and a relative one must not overflow
+ * int64 once the time is added. Times beyond 2^53 ms (the year 287396) are kept as the nearest
+ * double, as the key commands keep them.
+ */
+function expireAtMs(ctx: CommandContext, e: ExpiryArg, cmd: string): number | CommandError {
+  const n = parseInt64(e.arg);
+  if (n === undefined) return NOT_INTEGER;
+  if (n <= 0n || (e.seconds && n > INT64_MAX / 1000n)) return invalidExpire(cmd);
+  let when = e.seconds ? n * 1000n : n;
+  if (!e.absolute) when += BigInt(Math.floor(ctx.now));
+  if (when > INT64_MAX) return invalidExpire(cmd);
+  return Number(when);
 }
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
 function set(ctx: CommandContext, argv: readonly Buffer[]): Result {
-  let nx = false;
-  let xx = false;
-  let get = false;
-  const expiry = { expireAt: undefined as number | undefined, keepTtl: false, persist: false };
-  for (let i = 3; i < argv.length;) {
-    const opt = upper(argv[i]);
-    if (opt === 'NX' && !xx) {
-      nx = true;
-      i++;
-    } else if (opt === 'XX' && !nx) {
-      xx = true;
-      i++;
-    } else if (opt === 'GET') {
-      get = true;
-      i++;
-    } else {
-      const used = parseExpiry(ctx, argv, i, 'set', expiry, true, false);
-      if (used instanceof CommandError) return used;
-      if (used === 0) return SYNTAX_ERROR;
-      i += used;
-    }
-  }
+  const o = parseStringOptions(argv, false);
+  if (o instanceof CommandError) return o;
+  const expireAt = o.expire === undefined ? undefined : expireAtMs(ctx, o.expire, 'set');
+  if (expireAt instanceof CommandError) return expireAt;
   const key = keyOf(argv[1]!);
   const old = ctx.db.get(key, ctx.now);
-  if (get && old !== undefined && old.value.type !== 'string') return WRONGTYPE;
-  const previous: Result = get ? (old?.value.type === 'string' ? old.value.value : null) : null;
-  if ((nx && old !== undefined) || (xx && old === undefined)) return get ? previous : null;
-  const expireAt = expiry.expireAt ?? (expiry.keepTtl && old !== undefined ? old.expireAt : 0);
-  store(ctx, key, argv[2]!, expireAt);
-  return get ? previous : OK;
+  if (o.get && old !== undefined && old.value.type !== 'string') return WRONGTYPE;
+  const previous: Result = o.get ? (old?.value.type === 'string' ? old.value.value : null) : null;
+  if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return o.get ? previous : null;
+  store(ctx, key, argv[2]!, expireAt ?? (o.keepTtl && old !== undefined ? old.expireAt : 0));
+  return o.get ? previous : OK;
 }
 
 function setnx(ctx: CommandContext, argv: readonly Buffer[]): Result {
@@ -122,14 +137,11 @@ function setnx(ctx: CommandContext, argv: readonly Buffer[]): Result {
   return 1;
 }
 
-function setexLike(unitMs: number, cmd: string) {
+function setexLike(seconds: boolean, cmd: string) {
   return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
-    const n = parseInt64(argv[2]);
-    if (n === undefined) return NOT_INTEGER;
-    if (n <= 0n) return invalidExpire(cmd);
-    const abs = n * BigInt(unitMs) + BigInt(Math.floor(ctx.now));
-    if (abs > BigInt(Number.MAX_SAFE_INTEGER)) return invalidExpire(cmd);
-    store(ctx, keyOf(argv[1]!), argv[3]!, Number(abs));
+    const expireAt = expireAtMs(ctx, { arg: argv[2]!, seconds, absolute: false }, cmd);
+    if (expireAt instanceof CommandError) return expireAt;
+    store(ctx, keyOf(argv[1]!), argv[3]!, expireAt);
     return OK;
   };
 }
@@ -157,23 +169,26 @@ function getdel(ctx: CommandContext, argv: readonly Buffer[]): Result {
   return entry.value.value;
 }
 
-/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] */
+/**
+ * GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST], in Redis's order: syntax, then a
+ * missing key (nil, whatever the expiry value), the type, the expiry value. An absolute
+ * expiry already past deletes the key at once, as Redis does (so DBSIZE does not count it).
+ */
 function getex(ctx: CommandContext, argv: readonly Buffer[]): Result {
-  const expiry = { expireAt: undefined as number | undefined, keepTtl: false, persist: false };
-  for (let i = 2; i < argv.length;) {
-    const used = parseExpiry(ctx, argv, i, 'getex', expiry, false, true);
-    if (used instanceof CommandError) return used;
-    if (used === 0) return SYNTAX_ERROR;
-    i += used;
-  }
+  const o = parseStringOptions(argv, true);
+  if (o instanceof CommandError) return o;
   const key = keyOf(argv[1]!);
   const { entry, error } = lookup(ctx, key, 'string');
   if (error !== undefined) return error;
   if (entry === undefined) return null;
-  if (expiry.persist && entry.expireAt !== 0) {
+  const expireAt = o.expire === undefined ? undefined : expireAtMs(ctx, o.expire, 'getex');
+  if (expireAt instanceof CommandError) return expireAt;
+  if (o.expire?.absolute === true && expireAt !== undefined && expireAt <= ctx.now) {
+    ctx.db.delete(key);
+  } else if (expireAt !== undefined) {
+    ctx.db.set(key, { ...entry, expireAt, version: ctx.index });
+  } else if (o.persist && entry.expireAt !== 0) {
     ctx.db.set(key, { ...entry, expireAt: 0, version: ctx.index });
-  } else if (expiry.expireAt !== undefined) {
-    ctx.db.set(key, { ...entry, expireAt: expiry.expireAt, version: ctx.index });
   }
   return entry.value.value;
 }
@@ -223,26 +238,28 @@ function incrbyArg(sign: 1n | -1n) {
   return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
     const n = parseInt64(argv[2]);
     if (n === undefined) return NOT_INTEGER;
-    if (sign === -1n && n === INT64_MIN) return OVERFLOW;
+    if (sign === -1n && n === INT64_MIN) return DECR_OVERFLOW;
     return incrementBy(ctx, argv[1]!, n * sign);
   };
 }
 
+/**
+ * INCRBYFLOAT in x87 extended precision, as Redis computes it on x86-64 (see float80.ts):
+ * doubles would answer 0.30000000000000004 where Redis answers 0.3. Redis checks the type,
+ * then parses the stored value, then the increment.
+ */
 function incrbyfloat(ctx: CommandContext, argv: readonly Buffer[]): Result {
-  const incr = parseFloatArg(argv[2]);
-  if (incr === undefined) return NOT_FLOAT;
   const key = keyOf(argv[1]!);
   const { entry, error } = lookup(ctx, key, 'string');
   if (error !== undefined) return error;
-  let current = 0;
-  if (entry !== undefined) {
-    const parsed = parseFloatArg(entry.value.value);
-    if (parsed === undefined) return NOT_FLOAT;
-    current = parsed;
-  }
-  const next = current + incr;
-  if (!Number.isFinite(next)) return NAN_OR_INF;
-  const text = Buffer.from(formatFloat(next), 'latin1');
+  const current = entry === undefined ? f80FromBigInt(0n) : parseF80(entry.value.value);
+  const incr = parseF80(argv[2]!);
+  if (current === undefined || incr === undefined) return NOT_FLOAT;
+  // An infinite operand ("inf" parses) can only give an infinite or NaN sum.
+  if (typeof current === 'string' || typeof incr === 'string') return NAN_OR_INF;
+  const next = addF80(current, incr);
+  if (next === 'overflow') return NAN_OR_INF;
+  const text = Buffer.from(formatF80(next), 'latin1');
   store(ctx, key, text, entry?.expireAt ?? 0);
   return text;
 }
@@ -311,8 +328,8 @@ export const STRING_COMMANDS: readonly CommandDef[] = [
   def('get', 2, 'read', ['readonly', 'fast'], [1, 1, 1], get),
   def('set', -3, 'write', WRITE, [1, 1, 1], set),
   def('setnx', 3, 'write', ['write', 'denyoom', 'fast'], [1, 1, 1], setnx),
-  def('setex', 4, 'write', WRITE, [1, 1, 1], setexLike(1000, 'setex')),
-  def('psetex', 4, 'write', WRITE, [1, 1, 1], setexLike(1, 'psetex')),
+  def('setex', 4, 'write', WRITE, [1, 1, 1], setexLike(true, 'setex')),
+  def('psetex', 4, 'write', WRITE, [1, 1, 1], setexLike(false, 'psetex')),
   def('getset', 3, 'write', ['write', 'denyoom', 'fast'], [1, 1, 1], getset),
   def('getdel', 2, 'write', ['write', 'fast'], [1, 1, 1], getdel),
   def('getex', -2, 'write', ['write', 'fast'], [1, 1, 1], getex),

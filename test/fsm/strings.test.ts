@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatFloat } from '../../src/fsm/commands/context.js';
+import { FsmDriver, show } from './state-machine-harness.js';
+
+describe('string commands', () => {
+  it('SET and GET, with NX, XX and GET options', () => {
+    const d = new FsmDriver();
+    assert.equal(show(d.run('SET', 'k', 'v')), '+OK');
+    assert.equal(show(d.read('GET', 'k')), 'v');
+    assert.equal(show(d.run('SET', 'k', 'w', 'NX')), null);
+    assert.equal(show(d.run('SET', 'k', 'w', 'XX', 'GET')), 'v');
+    assert.equal(show(d.run('SET', 'missing', 'w', 'XX')), null);
+    assert.equal(show(d.run('SET', 'k', 'x', 'NX', 'XX')), '!ERR syntax error');
+    assert.equal(show(d.run('SET', 'k', 'x', 'EX')), '!ERR syntax error');
+    assert.equal(show(d.run('SET', 'k')), "!ERR wrong number of arguments for 'set' command");
+  });
+
+  it('turns relative expiries into absolute ones at apply time, from the entry time', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'k', 'v', 'PX', '500');
+    assert.equal(d.fsm.dbs[0]!.entries.get('k')!.expireAt, d.now + 500);
+    d.now += 499;
+    assert.equal(show(d.read('GET', 'k')), 'v');
+    d.now += 1;
+    assert.equal(show(d.read('GET', 'k')), null, 'expired keys are invisible at once');
+    d.run('SET', 'k', 'v', 'EX', '10');
+    d.run('SET', 'k', 'w', 'KEEPTTL');
+    assert.equal(d.fsm.dbs[0]!.entries.get('k')!.expireAt, d.now + 10_000);
+    d.run('SET', 'k', 'w');
+    assert.equal(d.fsm.dbs[0]!.entries.get('k')!.expireAt, 0, 'a plain SET clears the TTL');
+    assert.equal(
+      show(d.run('SET', 'k', 'v', 'EX', '0')),
+      "!ERR invalid expire time in 'set' command",
+    );
+    assert.equal(
+      show(d.run('SET', 'k', 'v', 'EX', 'x')),
+      '!ERR value is not an integer or out of range',
+    );
+    d.run('SET', 'k', 'v', 'PXAT', String(d.now + 1));
+    d.now += 1;
+    assert.equal(show(d.read('GET', 'k')), null);
+  });
+
+  it('keeps time monotonic when a new leader stamps an earlier time', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'k', 'v', 'PX', '100');
+    d.now -= 5_000; // the next leader's clock is behind
+    d.run('SET', 'other', 'x');
+    assert.equal(d.fsm.clock, 1_000_000);
+  });
+
+  it('INCR family, with overflow and type errors', () => {
+    const d = new FsmDriver();
+    assert.equal(d.run('INCR', 'n'), 1);
+    assert.equal(d.run('INCRBY', 'n', '41'), 42);
+    assert.equal(d.run('DECRBY', 'n', '2'), 40);
+    assert.equal(d.run('DECR', 'n'), 39);
+    d.run('SET', 'n', '9223372036854775806');
+    assert.equal(d.run('INCR', 'n'), 9223372036854775807n);
+    assert.equal(show(d.run('INCR', 'n')), '!ERR increment or decrement would overflow');
+    d.run('SET', 's', 'abc');
+    assert.equal(show(d.run('INCR', 's')), '!ERR value is not an integer or out of range');
+    d.run('SET', 's', '007');
+    assert.equal(show(d.run('INCR', 's')), '!ERR value is not an integer or out of range');
+    assert.equal(show(d.run('INCRBY', 'n', '1.5')), '!ERR value is not an integer or out of range');
+  });
+
+  it('INCRBYFLOAT formats like Redis', () => {
+    const d = new FsmDriver();
+    assert.equal(show(d.run('INCRBYFLOAT', 'f', '10.5')), '10.5');
+    assert.equal(show(d.run('INCRBYFLOAT', 'f', '0.1')), '10.6');
+    assert.equal(show(d.run('INCRBYFLOAT', 'f', '-10.6')), '0');
+    assert.equal(show(d.run('INCRBYFLOAT', 'f', '5.0e3')), '5000');
+    assert.equal(show(d.run('INCRBYFLOAT', 'f', 'abc')), '!ERR value is not a valid float');
+    assert.equal(formatFloat(1e21), '1000000000000000000000');
+    assert.equal(formatFloat(1.5e-7), '0.00000015');
+  });
+
+  it('APPEND, STRLEN, GETRANGE, SETRANGE', () => {
+    const d = new FsmDriver();
+    assert.equal(d.run('APPEND', 's', 'Hello'), 5);
+    assert.equal(d.run('APPEND', 's', ' World'), 11);
+    assert.equal(d.read('STRLEN', 's'), 11);
+    assert.equal(show(d.read('GETRANGE', 's', '0', '4')), 'Hello');
+    assert.equal(show(d.read('GETRANGE', 's', '-5', '-1')), 'World');
+    assert.equal(show(d.read('GETRANGE', 's', '5', '1')), '');
+    assert.equal(show(d.read('GETRANGE', 's', '-1', '-5')), '');
+    assert.equal(show(d.read('GETRANGE', 's', '0', '100')), 'Hello World');
+    assert.equal(d.run('SETRANGE', 's', '6', 'Redis'), 11);
+    assert.equal(show(d.read('GET', 's')), 'Hello Redis');
+    assert.equal(d.run('SETRANGE', 'z', '3', 'x'), 4);
+    assert.equal(show(d.read('GET', 'z')), '\0\0\0x');
+    assert.equal(show(d.run('SETRANGE', 'z', '-1', 'x')), '!ERR offset is out of range');
+  });
+
+  it('MSET, MGET, MSETNX, GETSET, GETDEL, GETEX, SETNX, SETEX, and the GETMANY/SETMANY aliases', () => {
+    const d = new FsmDriver();
+    assert.equal(show(d.run('MSET', 'a', '1', 'b', '2')), '+OK');
+    assert.deepEqual(show(d.read('MGET', 'a', 'b', 'c')), ['1', '2', null]);
+    assert.deepEqual(show(d.read('GETMANY', 'a', 'b')), ['1', '2']);
+    assert.equal(show(d.run('SETMANY', 'c', '3')), '+OK');
+    assert.equal(show(d.run('MSET', 'a')), "!ERR wrong number of arguments for 'mset' command");
+    assert.equal(d.run('MSETNX', 'c', 'x', 'd', 'y'), 0);
+    assert.equal(d.run('MSETNX', 'd', 'x', 'e', 'y'), 1);
+    assert.equal(show(d.run('GETSET', 'a', '10')), '1');
+    assert.equal(show(d.run('GETDEL', 'a')), '10');
+    assert.equal(show(d.read('GET', 'a')), null);
+    assert.equal(d.run('SETNX', 'a', '1'), 1);
+    assert.equal(d.run('SETNX', 'a', '2'), 0);
+    assert.equal(show(d.run('SETEX', 't', '10', 'v')), '+OK');
+    assert.equal(d.fsm.dbs[0]!.entries.get('t')!.expireAt, d.now + 10_000);
+    assert.equal(show(d.run('GETEX', 't', 'PERSIST')), 'v');
+    assert.equal(d.fsm.dbs[0]!.entries.get('t')!.expireAt, 0);
+    assert.equal(show(d.run('GETEX', 't', 'PX', '5')), 'v');
+    assert.equal(d.fsm.dbs[0]!.entries.get('t')!.expireAt, d.now + 5);
+    assert.equal(
+      show(d.run('PSETEX', 'p', '0', 'v')),
+      "!ERR invalid expire time in 'psetex' command",
+    );
+  });
+
+  it('refuses string commands on other types with WRONGTYPE', () => {
+    const d = new FsmDriver();
+    d.run('HSET', 'h', 'f', 'v');
+    const wrongtype = '!WRONGTYPE Operation against a key holding the wrong kind of value';
+    assert.equal(show(d.read('GET', 'h')), wrongtype);
+    assert.equal(show(d.run('INCR', 'h')), wrongtype);
+    assert.equal(show(d.run('APPEND', 'h', 'x')), wrongtype);
+    assert.equal(show(d.run('SET', 'h', 'x', 'GET')), wrongtype);
+    assert.equal(show(d.run('SET', 'h', 'x')), '+OK', 'a plain SET overwrites any type');
+  });
+
+  it('records the writing log index as the key version (WATCH)', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'k', 'v');
+    const v1 = d.fsm.versionOf(0, Buffer.from('k'), d.now);
+    d.run('SET', 'other', 'v');
+    assert.equal(d.fsm.versionOf(0, Buffer.from('k'), d.now), v1);
+    d.run('APPEND', 'k', 'x');
+    assert.ok(d.fsm.versionOf(0, Buffer.from('k'), d.now) > v1);
+  });
+
+  it('refuses unknown and internal commands from clients but runs the leader sweep from the log', () => {
+    const d = new FsmDriver();
+    assert.match(String(show(d.read('__expire', 'k'))), /unknown command/);
+    d.run('SET', 'k', 'v', 'PX', '10');
+    d.now += 20;
+    assert.equal(d.run('__expire', 'k'), 1);
+    assert.equal(d.fsm.dbs[0]!.entries.has('k'), false);
+    d.run('SET', 'k', 'again');
+    assert.equal(d.run('__expire', 'k'), 0, 'a key written again is not swept');
+  });
+});
