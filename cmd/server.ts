@@ -136,7 +136,12 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   };
   const forwarder =
     config.routing === 'forward'
-      ? new RespLeaderForwarder(config.requirepass, config.tickMs * config.electionTicks * 3)
+      ? new RespLeaderForwarder(
+          config.requirepass,
+          // Generous: a deep pipeline queued behind others on the shared connection must not
+          // be mistaken for a dead leader (a dead connection fails at once anyway).
+          Math.max(30_000, config.tickMs * config.electionTicks * 3),
+        )
       : undefined;
   const kv = new KvService(node, fsm, forwarder, Date.now, config.maxEntryBytes);
   const stopSweeper = kv.startExpirySweeper();
@@ -165,14 +170,12 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   };
   node.onApplied(syncMembers);
   node.onStateChange(publish);
-  const republish = setInterval(publish, config.tickMs * config.electionTicks);
 
   const failed = new Promise<number>((resolve) => {
     node.onFailure(() => {
       resolve(1);
     });
   });
-  await node.start();
 
   const respListen = parseHostPort(config.respAddr, '--resp-addr');
   const resp = new RespServer({
@@ -187,7 +190,18 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     consistency: config.readConsistency,
     limits: { maxBulkLength: config.protoMaxBulkLen },
   });
-  const bound = await resp.listen();
+  let bound: { host: string; port: number };
+  try {
+    await node.start();
+    bound = await resp.listen();
+  } catch (err) {
+    // E.g. a port in use. A member that cannot serve clients must not linger as a voter, and
+    // its ticker and peer server would keep the process alive after "cannot start".
+    stopSweeper();
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  const republish = setInterval(publish, config.tickMs * config.electionTicks);
   logger.info(
     { resp: `${bound.host}:${bound.port}`, peer: config.peerAddr, version },
     'redraft server started',
@@ -205,9 +219,11 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   clearInterval(republish);
   stopSweeper();
   if (typeof outcome === 'number') {
-    // Fail-stop: the node could not persist; do not serve anything further.
+    // Fail-stop: the node could not persist; do not serve anything further, and let the
+    // process end (the peer server would keep it alive).
     await resp.close();
     forwarder?.close();
+    await node.stop().catch(() => undefined);
     logger.flush();
     return outcome;
   }

@@ -15,7 +15,10 @@ export interface ErrorMapping {
 export const ERROR_REGISTRY = {
   NOT_LEADER: { resp: 'MOVED', http: 421, grpc: 9 /* FAILED_PRECONDITION */ },
   NO_LEADER: { resp: 'CLUSTERDOWN', http: 503, grpc: 14 /* UNAVAILABLE */ },
-  LEADERSHIP_LOST: { resp: 'TRYAGAIN', http: 503, grpc: 14 /* UNAVAILABLE */ },
+  // A write whose fate is unknown must not invite a blind retry (an INCR could apply twice):
+  // a plain ERR, where TRYAGAIN would tell cluster clients that retrying is safe.
+  LEADERSHIP_LOST: { resp: 'ERR', http: 503, grpc: 14 /* UNAVAILABLE */ },
+  OUTCOME_UNKNOWN: { resp: 'ERR', http: 504, grpc: 4 /* DEADLINE_EXCEEDED */ },
   SHUTTING_DOWN: { resp: 'ERR', http: 503, grpc: 14 /* UNAVAILABLE */ },
   TIMEOUT: { resp: 'TRYAGAIN', http: 504, grpc: 4 /* DEADLINE_EXCEEDED */ },
   PROPOSAL_DROPPED: { resp: 'TRYAGAIN', http: 503, grpc: 14 /* UNAVAILABLE */ },

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { RedraftError, RequestTimeoutError } from '../errors.js';
+import { RedraftError } from '../errors.js';
 import type { MemberInfo } from '../fsm/entry-codec.js';
 import { CommandError, Status, type Result } from '../fsm/result.js';
 import type { LeaderForwarder } from '../node/kv-service.js';
@@ -105,7 +105,13 @@ export class RespLeaderForwarder implements LeaderForwarder {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new RequestTimeoutError('forwarding to the leader'));
+        // The command was already written to the leader: it may still be applied.
+        reject(
+          new RedraftError(
+            'OUTCOME_UNKNOWN',
+            'no answer from the leader in time; the command may or may not have been applied',
+          ),
+        );
       }, this.timeoutMs);
     });
     try {
