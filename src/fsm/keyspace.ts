@@ -35,10 +35,22 @@ export function keyBytes(k: string): Buffer {
   return Buffer.from(k, 'latin1');
 }
 
+/** Deletions remembered for WATCH; beyond this many per database the oldest are forgotten. */
+export const MAX_TOMBSTONES = 100_000;
+
 export class Keyspace {
   readonly entries = new Map<string, StoredEntry>();
   /** Keys that carry an expiry, so that the leader can find expired keys without a full scan. */
   readonly expires = new Set<string>();
+  /**
+   * Key -> log index of its deletion, so that WATCH notices a key deleted (or created and
+   * deleted again) after it was watched. Part of the replicated state (and of snapshots):
+   * pruning is oldest-first in deletion order, identical on every replica. A pruned tombstone
+   * reads as version 0, which can only make EXEC abort, never run when it should not.
+   */
+  readonly tombstones = new Map<string, number>();
+  /** The index of the entry being applied; set by the state machine before each apply. */
+  writeIndex = 0;
 
   /** The live entry for `key` at time `now`, or undefined if absent or expired. */
   get(key: string, now: number): StoredEntry | undefined {
@@ -49,6 +61,7 @@ export class Keyspace {
   }
 
   set(key: string, entry: StoredEntry): void {
+    this.tombstones.delete(key);
     this.entries.set(key, entry);
     if (entry.expireAt !== 0) this.expires.add(key);
     else this.expires.delete(key);
@@ -56,7 +69,25 @@ export class Keyspace {
 
   delete(key: string): boolean {
     this.expires.delete(key);
-    return this.entries.delete(key);
+    const existed = this.entries.delete(key);
+    if (existed) this.remember(key);
+    return existed;
+  }
+
+  private remember(key: string): void {
+    this.tombstones.delete(key); // re-insert: Map order is deletion order
+    this.tombstones.set(key, this.writeIndex);
+    if (this.tombstones.size > MAX_TOMBSTONES) {
+      const oldest = this.tombstones.keys().next();
+      if (oldest.done !== true) this.tombstones.delete(oldest.value);
+    }
+  }
+
+  /** The version WATCH records: the last write's index, a deletion's index, or 0. */
+  versionOf(key: string, now: number): number {
+    const e = this.entries.get(key);
+    if (e !== undefined && (e.expireAt === 0 || e.expireAt > now)) return e.version;
+    return this.tombstones.get(key) ?? 0;
   }
 
   /** Number of keys held, including expired ones not yet removed (as Redis's DBSIZE). */
@@ -65,6 +96,7 @@ export class Keyspace {
   }
 
   clear(): void {
+    for (const key of this.entries.keys()) this.remember(key);
     this.entries.clear();
     this.expires.clear();
   }

@@ -16,6 +16,18 @@ import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js
 
 export const DATABASES = 16;
 
+/** A small deterministic generator (mulberry32) for reads executed inside the log. */
+function seededRandom(seed: number): (bound: number) => number {
+  let a = seed >>> 0;
+  return (bound: number): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * bound);
+  };
+}
+
 const NO_RANDOM = (): number => {
   throw new Error('a write command drew a random number: writes must be deterministic');
 };
@@ -76,7 +88,11 @@ export class KvStateMachine implements StateMachine<Result> {
     if (timeMs > this.clock) this.clock = timeMs;
   }
 
-  private run(cmd: QueuedCommand, index: number): Result {
+  private run(
+    cmd: QueuedCommand,
+    index: number,
+    random: (bound: number) => number = NO_RANDOM,
+  ): Result {
     // Internal commands (the leader's expiry sweep) are allowed from the log only.
     const invalid = checkCommand(cmd.argv, true);
     if (invalid !== undefined) return invalid;
@@ -89,21 +105,28 @@ export class KvStateMachine implements StateMachine<Result> {
       dbIndex: cmd.db,
       now: this.clock,
       index,
-      random: NO_RANDOM,
+      random,
     };
+    for (const ks of this.dbs) ks.writeIndex = index;
     return d.fn(ctx, cmd.argv);
   }
 
   private applyTransaction(tx: TransactionPayload, index: number): Result {
     if (!this.watchesHold(tx.watches)) return null; // EXEC -> nil: a watched key changed
+    // A read inside a transaction runs in the log, on every replica: RANDOMKEY and
+    // HRANDFIELD draw from a generator seeded by the entry's index, so all replicas agree.
+    const random = seededRandom(index);
     const results: Result[] = [];
-    for (const cmd of tx.commands) results.push(this.run(cmd, index));
+    for (const cmd of tx.commands) {
+      const kind = COMMAND_DEFS.get(cmd.argv[0]?.toString('latin1').toLowerCase() ?? '')?.kind;
+      results.push(this.run(cmd, index, kind === 'read' ? random : NO_RANDOM));
+    }
     return results;
   }
 
   /** The current version of a key as WATCH sees it: 0 when absent or expired. */
   versionOf(db: number, key: Buffer, now: number): number {
-    return this.dbs[db]?.get(keyOf(key), now)?.version ?? 0;
+    return this.dbs[db]?.versionOf(keyOf(key), now) ?? 0;
   }
 
   private watchesHold(watches: readonly WatchedKey[]): boolean {
@@ -158,9 +181,10 @@ export class KvStateMachine implements StateMachine<Result> {
    */
   snapshot(): FsmSnapshot {
     const dbs = this.dbs.map((db) => db.entries);
+    const tombstones = this.dbs.map((db) => db.tombstones);
     const members = [...this.members.values()];
     const clock = this.clock;
-    return { serialize: () => writeSnapshot({ dbs, members, clock }) };
+    return { serialize: () => writeSnapshot({ dbs, tombstones, members, clock }) };
   }
 
   restore(data: Uint8Array): void {
@@ -168,6 +192,7 @@ export class KvStateMachine implements StateMachine<Result> {
     this.dbs = Array.from({ length: DATABASES }, (_, i) => {
       const ks = new Keyspace();
       for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);
+      for (const [k, v] of image.tombstones[i] ?? []) ks.tombstones.set(k, v);
       return ks;
     });
     this.members = new Map(image.members.map((m) => [m.id, m]));

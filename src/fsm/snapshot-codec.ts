@@ -9,17 +9,20 @@ import type { StoredEntry } from './keyspace.js';
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
  *       string (type 0): u32 len | bytes;
  *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
+ *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
  *
  * The snapshot file that wraps it carries the checksum; this layer still checks its own
  * structure so that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
-const VERSION = 1;
+const VERSION = 2;
 const TYPE_STRING = 0;
 const TYPE_HASH = 1;
 
 export interface SnapshotImage {
   readonly dbs: ReadonlyMap<string, StoredEntry>[];
+  /** Deleted keys and the index of their deletion, per database (see Keyspace). */
+  readonly tombstones: ReadonlyMap<string, number>[];
   readonly members: readonly MemberInfo[];
   readonly clock: number;
 }
@@ -45,6 +48,10 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
   for (const db of image.dbs) {
     size += 4;
     for (const [k, e] of db) size += 4 + k.length + 1 + 8 + 8 + valueSize(e);
+  }
+  for (const t of image.tombstones) {
+    size += 4;
+    for (const k of t.keys()) size += 4 + k.length + 8;
   }
   const out = Buffer.allocUnsafe(size);
   let off = MAGIC.copy(out, 0);
@@ -76,11 +83,20 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
       }
     }
   }
+  for (const t of image.tombstones) {
+    off = out.writeUInt32BE(t.size, off);
+    for (const [k, at] of t) {
+      off = out.writeUInt32BE(k.length, off);
+      off += out.write(k, off, 'latin1');
+      off = out.writeDoubleBE(at, off);
+    }
+  }
   return out;
 }
 
 export function readSnapshot(data: Uint8Array): {
   dbs: Map<string, StoredEntry>[];
+  tombstones: Map<string, number>[];
   members: MemberInfo[];
   clock: number;
 } {
@@ -148,6 +164,24 @@ export function readSnapshot(data: Uint8Array): {
     }
     dbs.push(db);
   }
+  const tombstones: Map<string, number>[] = [];
+  for (let d = 0; d < dbCount; d++) {
+    need(4);
+    const count = buf.readUInt32BE(off);
+    off += 4;
+    const t = new Map<string, number>();
+    for (let i = 0; i < count; i++) {
+      need(4);
+      const kl = buf.readUInt32BE(off);
+      off += 4;
+      need(kl + 8);
+      const key = buf.toString('latin1', off, off + kl);
+      off += kl;
+      t.set(key, buf.readDoubleBE(off));
+      off += 8;
+    }
+    tombstones.push(t);
+  }
   if (off !== buf.length) throw new SnapshotFormatError('trailing bytes');
-  return { dbs, members, clock };
+  return { dbs, tombstones, members, clock };
 }

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import {
+  CompactedError,
   ConfChangeType,
   EntryType,
   NONE,
   ProposalDroppedError,
   RawNode,
+  SnapshotOutOfDateError,
   decodeConfChange,
   index,
   type ConfChange,
@@ -146,12 +148,14 @@ export class RaftNode<R> {
   private processAgain = false;
   private scheduled = false;
   private stopped = false;
+  private closing: Promise<void> | undefined;
   private failed: Error | undefined;
   private readonly stateListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: Index) => void>();
   /** Milliseconds since start, advanced by ticks: request deadlines live on this clock. */
   private elapsedMs = 0;
-  private snapshotting = false;
+  /** The snapshot being written in the background, if any. */
+  private snapshotTask: Promise<void> | undefined;
   private refusedSinceReport = 0;
   private nextRefusalReportMs = 0;
 
@@ -258,14 +262,17 @@ export class RaftNode<R> {
    */
   propose(data: Uint8Array): Promise<R> {
     this.checkRunning();
-    if (this.role !== 'leader') return Promise.reject(new NotLeaderError(this.leaderId));
+    const notLeader = this.notLeader();
+    if (notLeader !== undefined) return Promise.reject(notLeader);
     let receipt;
     try {
       receipt = this.rawNode.propose(data);
     } catch (err) {
       return Promise.reject(this.mapCoreError(err));
     }
-    if (receipt === undefined) return Promise.reject(new NotLeaderError(this.leaderId));
+    // Unreachable while the core leads; if it ever is, the core forwarded the entry to
+    // another leader, which may commit it: the outcome is unknown, not "not applied".
+    if (receipt === undefined) return Promise.reject(new LeadershipLostError());
     const term = receipt.term;
     const at = receipt.index;
     const promise = new Promise<R>((resolve, reject) => {
@@ -291,14 +298,15 @@ export class RaftNode<R> {
   /** Proposes a membership change; resolves with the new ConfState when it is applied. */
   proposeConfChange(change: ConfChange): Promise<ConfState> {
     this.checkRunning();
-    if (this.role !== 'leader') return Promise.reject(new NotLeaderError(this.leaderId));
+    const notLeader = this.notLeader();
+    if (notLeader !== undefined) return Promise.reject(notLeader);
     let receipt;
     try {
       receipt = this.rawNode.proposeConfChange(change);
     } catch (err) {
       return Promise.reject(this.mapCoreError(err));
     }
-    if (receipt === undefined) return Promise.reject(new NotLeaderError(this.leaderId));
+    if (receipt === undefined) return Promise.reject(new LeadershipLostError());
     const at = receipt.index;
     const term = receipt.term;
     const promise = new Promise<R>((resolve, reject) => {
@@ -363,11 +371,18 @@ export class RaftNode<R> {
 
   /** Stops ticking, fails what is pending, closes transport and log. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    // Also after a fail-stop, which only stops the node's own work: the transport's server
+    // would otherwise keep the process alive, and a dead member must not hold its port.
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  private async close(): Promise<void> {
     this.stopped = true;
     this.ticker.stop();
     // Let a Ready in progress finish its write, so the log is left consistent.
     while (this.processing) await new Promise((r) => setImmediate(r));
+    await this.snapshotTask;
     this.failAll(new ShuttingDownError());
     await this.transport.close();
     await this.log.close();
@@ -446,7 +461,7 @@ export class RaftNode<R> {
           this.serveReads();
           for (const listener of this.appliedListeners) listener(this.appliedIndex);
         }
-        await this.maybeSnapshot();
+        this.maybeSnapshot();
       } while (this.anotherPassRequested() && !this.isStopped());
     } catch (err) {
       this.fail(err);
@@ -603,36 +618,56 @@ export class RaftNode<R> {
   // -------------------------------------------------------------------------------------
   // Snapshots
 
-  private async maybeSnapshot(): Promise<void> {
+  /**
+   * Starts a snapshot once enough entries were applied since the last one. The state is frozen
+   * and serialized now, at the applied index; the file, its record and the compaction are
+   * written in the background. The Ready loop must not wait for them: a snapshot's fsyncs can
+   * take longer than an election timeout on a busy machine, and a leader that stops sending
+   * heartbeats meanwhile loses its followers (and check-quorum makes it step down).
+   */
+  private maybeSnapshot(): void {
     const last = this.latestSnapshot?.metadata.index ?? 0;
-    if (this.snapshotting || this.appliedIndex - last < this.snapshotEntries) return;
-    this.snapshotting = true;
+    if (this.snapshotTask !== undefined || this.appliedIndex - last < this.snapshotEntries) return;
+    const at = this.appliedIndex;
+    const snapTerm = this.rawNode.raft.raftLog.termOrUndefined(at);
+    if (snapTerm === undefined) return;
+    const snapshot: Snapshot = {
+      metadata: { index: at, term: snapTerm, confState: this.confState },
+      data: this.fsm.snapshot().serialize(),
+    };
+    this.snapshotTask = this.writeSnapshot(snapshot, last).finally(() => {
+      this.snapshotTask = undefined;
+      // Enough may have been applied meanwhile for the next one.
+      this.schedule();
+    });
+  }
+
+  private async writeSnapshot(snapshot: Snapshot, previous: number): Promise<void> {
+    const at = snapshot.metadata.index;
+    const started = performance.now();
     try {
-      const at = this.appliedIndex;
-      const snapTerm = this.rawNode.raft.raftLog.termOrUndefined(at);
-      if (snapTerm === undefined) return;
-      const frozen = this.fsm.snapshot();
-      const confState = this.confState;
-      const snapshot: Snapshot = {
-        metadata: { index: at, term: snapTerm, confState },
-        data: frozen.serialize(),
-      };
-      const started = performance.now();
       await this.snapshots.save(snapshot);
       await this.log.recordSnapshot(snapshot);
-      this.latestSnapshot = snapshot;
+      // A newer snapshot from the leader may have been installed meanwhile.
+      if ((this.latestSnapshot?.metadata.index ?? 0) < at) this.latestSnapshot = snapshot;
       // Keep a window of entries behind the snapshot: a follower slightly behind catches up
       // from the log instead of being sent the whole snapshot. And keep everything after the
       // previous snapshot: if this snapshot's file is found damaged at the next start, the
       // previous file plus the log rebuild the state (LevelLogStorage.adoptSnapshot).
-      const compactTo = Math.min(at - this.compactionWindow, last);
+      const compactTo = Math.min(at - this.compactionWindow, previous);
       if (compactTo > this.log.firstIndex()) await this.log.compact(index(compactTo));
       this.logger.info(
         { index: at, bytes: snapshot.data.length, ms: Math.round(performance.now() - started) },
         'snapshot taken and log compacted',
       );
-    } finally {
-      this.snapshotting = false;
+    } catch (err) {
+      if (err instanceof SnapshotOutOfDateError || err instanceof CompactedError) {
+        // A snapshot from the leader replaced the log while this one was being written.
+        this.logger.info({ index: at }, 'local snapshot superseded by a newer one from the leader');
+        return;
+      }
+      if (this.stopped) return;
+      this.fail(err);
     }
   }
 
@@ -681,6 +716,19 @@ export class RaftNode<R> {
       throw this.failed !== undefined
         ? new RedraftError('STORAGE_FAILED', this.failed.message)
         : new ShuttingDownError();
+  }
+
+  /**
+   * Why this node cannot propose, or undefined if it can. The core decides, not `this.role`:
+   * `this.role` follows the core only once a Ready is handled, and in between the core may
+   * have stepped down (it stepped a message with a higher term). A follower's core forwards
+   * a proposal to the leader it knows, which commits it — while the client would be told
+   * -MOVED, i.e. "not applied", and a cluster client would send it again (fault schedule,
+   * seed 280282460: a CAS and INCRs answered -MOVED took effect).
+   */
+  private notLeader(): NotLeaderError | undefined {
+    if (this.role === 'leader' && this.rawNode.raft.role === 'leader') return undefined;
+    return new NotLeaderError(this.role === 'leader' ? this.rawNode.raft.lead : this.leaderId);
   }
 
   private mapCoreError(err: unknown): Error {

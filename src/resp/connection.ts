@@ -155,7 +155,12 @@ export class Connection {
     const slot: Slot = { done: false, emit: undefined };
     this.slots.push(slot);
     const db = this.db;
-    const p = gate.then(() => this.settle(slot, this.safeDispatch(argv, name, db)));
+    const p = gate.then(() => {
+      const pending = this.settle(slot, this.safeDispatch(argv, name, db));
+      // A reply computed at once after the gate opened has no later event to flush it.
+      this.flush();
+      return pending;
+    });
     this.group.push(p);
   }
 

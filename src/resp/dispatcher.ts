@@ -8,17 +8,127 @@ import { keySlot } from './cluster-view.js';
 import type { CommandClass, Connection, Dispatcher, Outcome } from './connection.js';
 import type { ReplyWriter } from './encoder.js';
 import { writeResult } from './result-writer.js';
-import { LOCAL_COMMANDS, emit, error, type ServerInfo } from './local-commands.js';
+import { LOCAL_COMMANDS, emit, error, parseDbIndex, type ServerInfo } from './local-commands.js';
 
 export type { ServerInfo } from './local-commands.js';
 
 const AUTH_REQUIRED = 'NOAUTH Authentication required.';
 /** Commands a client may send before AUTH when a password is set. */
 const NO_AUTH_NEEDED = new Set(['auth', 'hello', 'quit', 'reset']);
+/**
+ * Reads that draw random numbers. Inside MULTI they would run in the log's apply, where every
+ * replica must compute the same result and a random draw throws (fail-stop on every member at
+ * once). Refused at queue time until the state machine gives transactions a seeded random.
+ */
+/** Arity of the transaction commands the dispatcher runs itself (EXEC has its own rule). */
+const TX_ARITY = new Map([
+  ['multi', 1],
+  ['discard', 1],
+  ['watch', -2],
+  ['unwatch', 1],
+]);
+
+/** A transaction that EXEC's arrival closed, waiting for EXEC to be dispatched. */
+interface ClosedTransaction {
+  readonly queue: NonNullable<Connection['multi']>;
+  readonly dirty: boolean;
+  /** The connection's database before EXEC, and the one the queued SELECTs leave it in. */
+  readonly from: number;
+  readonly to: number;
+}
+/**
+ * Data commands with subcommands, and each subcommand's arity. Redis 7 looks subcommands up
+ * before queueing, so inside MULTI an unknown one or a wrong arity is refused at once (and
+ * dooms the transaction) rather than failing inside EXEC's reply.
+ */
+const SUBCOMMANDS = new Map([
+  [
+    'object',
+    new Map([
+      ['encoding', 3],
+      ['freq', 3],
+      ['help', 2],
+      ['idletime', 3],
+      ['refcount', 3],
+    ]),
+  ],
+]);
 /** Local commands that may be queued inside MULTI and run at EXEC (answered in place). */
 const QUEUEABLE_LOCAL = new Set(['ping', 'echo', 'select', 'time', 'leader']);
 
 const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
+
+/**
+ * Redis's error for an unknown command, byte for byte where a client can see it: each argument
+ * quoted and followed by a space until 128 bytes are used, every piece a C string (cut at a
+ * NUL byte), CR and LF turned into spaces. Bytes are read as UTF-8 because the error line is
+ * written as UTF-8: valid text round-trips, and an invalid byte reads back as U+FFFD either way.
+ */
+function unknownCommand(argv: readonly Buffer[]): string {
+  const cString = (b: Buffer, max: number): Buffer => {
+    const nul = b.indexOf(0);
+    return b.subarray(0, Math.min(nul < 0 ? b.length : nul, max));
+  };
+  let args = Buffer.alloc(0);
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    const piece = cString(argv[i]!, 128 - args.length);
+    args = Buffer.concat([args, Buffer.from("'"), piece, Buffer.from("' ")]);
+  }
+  const name = cString(argv[0] ?? Buffer.alloc(0), 128).toString('utf8');
+  const text = `ERR unknown command '${name}', with args beginning with: ${args.toString('utf8')}`;
+  return text.replace(/[\r\n]/g, ' ');
+}
+
+/** Why a data command cannot run (unknown, internal, wrong arity), as Redis words it. */
+function refusal(argv: readonly Buffer[], name: string): string | undefined {
+  const d = COMMAND_DEFS.get(name);
+  if (d === undefined || d.flags.includes('internal')) return unknownCommand(argv);
+  return checkCommand(argv)?.message;
+}
+
+/** An unknown subcommand or a subcommand's wrong arity, for commands queued in MULTI. */
+function subcommandRefusal(argv: readonly Buffer[], name: string): string | undefined {
+  const subs = SUBCOMMANDS.get(name);
+  if (subs === undefined || argv.length < 2) return undefined;
+  const sub = str(argv[1]).toLowerCase();
+  const arity = subs.get(sub);
+  if (arity === undefined) {
+    const given = argv[1]!.subarray(0, 128);
+    const nul = given.indexOf(0);
+    const shown = (nul < 0 ? given : given.subarray(0, nul)).toString('utf8');
+    return `ERR unknown subcommand '${shown}'. Try ${name.toUpperCase()} HELP.`.replace(
+      /[\r\n]/g,
+      ' ',
+    );
+  }
+  return arityOk(arity, argv.length) ? undefined : wrongArity(`${name}|${sub}`).message;
+}
+
+/**
+ * Replies whose RESP3 type is richer than the state machine's plain list: HGETALL is a map,
+ * HRANDFIELD ... WITHVALUES a list of [field, value] pairs (flat lists in RESP2, as in Redis).
+ */
+const SHAPED = new Set(['hgetall', 'hrandfield']);
+
+function writeShaped(w: ReplyWriter, name: string, argv: readonly Buffer[], r: Result): void {
+  if (Array.isArray(r) && name === 'hgetall') {
+    const items = r as readonly Result[];
+    w.mapHeader(items.length / 2);
+    for (const item of items) writeResult(w, item);
+    return;
+  }
+  if (Array.isArray(r) && name === 'hrandfield' && argv.length === 4 && w.protocol === 3) {
+    const items = r as readonly Result[];
+    w.arrayHeader(items.length / 2);
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      w.arrayHeader(2);
+      writeResult(w, items[i]!);
+      writeResult(w, items[i + 1]!);
+    }
+    return;
+  }
+  writeResult(w, r);
+}
 
 /**
  * Routes parsed commands. Connection and cluster commands run here; data writes go through
@@ -27,29 +137,105 @@ const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toStrin
  * queued here and become one log entry.
  */
 export class CommandDispatcher implements Dispatcher {
+  /**
+   * The database the commands queued so far in a connection's MULTI will run in. SELECT inside
+   * MULTI is queued like any command and takes effect when EXEC runs it (not after DISCARD or
+   * an aborted EXEC), so the connection's own database does not change while queueing.
+   */
+  private readonly txDb = new WeakMap<Connection, number>();
+  /** Per connection, what each EXEC closed on arrival (undefined: there was no MULTI). */
+  private readonly execArrivals = new WeakMap<Connection, (ClosedTransaction | undefined)[]>();
+  /** A command just classified inside MULTI, about to be dispatched at once (it is local). */
+  private readonly arrivedInMulti = new WeakSet<Connection>();
+
   constructor(
     private readonly kv: KvService,
     private readonly server: ServerInfo,
   ) {}
 
+  /**
+   * Called as each command arrives, in order; dispatch may come later, once the reads or
+   * writes before it have finished. So the transaction state follows arrival order here: EXEC
+   * closes the queue as it arrives (else commands pipelined behind a waiting EXEC would be
+   * queued into its transaction), and a command sent before MULTI but dispatched after it
+   * (a write waiting for the reads before it) is not queued into the transaction.
+   */
   classify(conn: Connection, name: string): CommandClass {
-    if (conn.multi !== undefined) return name === 'exec' ? 'write' : 'local';
-    if (name === 'exec') return 'write';
+    if (name === 'exec') {
+      const arrivals = this.execArrivals.get(conn) ?? [];
+      this.execArrivals.set(conn, arrivals);
+      arrivals.push(this.closeTransaction(conn));
+      return 'write';
+    }
+    if (conn.multi !== undefined) {
+      // Local: dispatched right after this call, which tells it apart from a command that
+      // arrived before MULTI and is dispatched only now.
+      this.arrivedInMulti.add(conn);
+      return 'local';
+    }
     if (name === 'watch') return 'read';
     return COMMAND_DEFS.get(name)?.kind ?? 'local';
   }
 
+  /** Ends queueing; the connection switches at once to the database the SELECTs chose. */
+  private closeTransaction(conn: Connection): ClosedTransaction | undefined {
+    const queue = conn.multi;
+    if (queue === undefined) return undefined;
+    const tx = {
+      queue,
+      dirty: conn.multiDirty,
+      from: conn.db,
+      to: this.txDb.get(conn) ?? conn.db,
+    };
+    conn.multi = undefined;
+    conn.multiDirty = false;
+    this.txDb.delete(conn);
+    // Commands pipelined after EXEC take their database on arrival: they must see the switch.
+    // Undone (see undoSelect) if the transaction does not run after all.
+    if (!tx.dirty) conn.db = tx.to;
+    return tx;
+  }
+
+  /** The transaction did not run: neither did its SELECTs (unless the client chose since). */
+  private undoSelect(conn: Connection, tx: ClosedTransaction): void {
+    if (conn.db === tx.to) conn.db = tx.from;
+  }
+
   dispatch(conn: Connection, argv: Buffer[], name: string, db: number): Outcome {
+    const outcome = this.route(conn, argv, name, db);
+    // A read or write may be dispatched late, once the commands before it finish, and then
+    // Connection flushes only replies that arrive asynchronously: one answered at once (an
+    // arity error after a pipelined write, EXEC without MULTI after a read) would sit unsent
+    // and hang the client. So these commands always answer asynchronously.
+    if (
+      outcome.kind === 'emit' &&
+      (name === 'exec' || name === 'watch' || COMMAND_DEFS.has(name))
+    ) {
+      return { kind: 'custom', value: Promise.resolve(outcome.emit) };
+    }
+    return outcome;
+  }
+
+  private route(conn: Connection, argv: Buffer[], name: string, db: number): Outcome {
+    const arrivedInMulti = this.arrivedInMulti.delete(conn);
+    // What this EXEC closed on arrival, taken even if it is refused, to keep the pairing.
+    const closed = name === 'exec' ? this.closedByExec(conn) : undefined;
     if (!conn.authenticated && !NO_AUTH_NEEDED.has(name)) return error(AUTH_REQUIRED);
-    if (conn.multi !== undefined) return this.inMulti(conn, argv, name, db);
+    if (name === 'exec') return this.execCommand(conn, argv, closed);
+    const inMulti = conn.multi !== undefined && arrivedInMulti;
+    const txArity = TX_ARITY.get(name);
+    if (txArity !== undefined && !arityOk(txArity, argv.length)) {
+      // Like any command with a wrong arity, it also dooms an open transaction.
+      if (inMulti) conn.multiDirty = true;
+      return error(wrongArity(name).message);
+    }
+    if (inMulti) return this.inMulti(conn, argv, name, db);
     switch (name) {
       case 'multi':
-        if (argv.length !== 1) return error(wrongArity('multi').message);
         conn.multi = [];
         conn.multiDirty = false;
+        this.txDb.set(conn, conn.db);
         return emit((w) => w.ok());
-      case 'exec':
-        return error('ERR EXEC without MULTI');
       case 'discard':
         return error('ERR DISCARD without MULTI');
       case 'watch':
@@ -70,36 +256,64 @@ export class CommandDispatcher implements Dispatcher {
       if (!arityOk(local.arity, argv.length)) return error(wrongArity(name).message);
       return local.fn({ conn, kv: this.kv, db, server: this.server }, argv);
     }
-    const invalid = checkCommand(argv);
-    if (invalid !== undefined) return error(invalid.message);
+    const invalid = refusal(argv, name);
+    if (invalid !== undefined) return error(invalid);
     const def = COMMAND_DEFS.get(name)!;
     if (def.kind === 'write') {
       return { kind: 'result', value: this.guard(this.kv.write(db, argv), argv) };
     }
-    return {
-      kind: 'result',
-      value: this.guard(this.kv.read(db, argv, this.consistency(conn)), argv),
-    };
+    const value = this.guard(this.kv.read(db, argv, this.consistency(conn)), argv);
+    if (SHAPED.has(name)) {
+      return { kind: 'custom', value: value.then((r) => (w) => writeShaped(w, name, argv, r)) };
+    }
+    return { kind: 'result', value };
+  }
+
+  /** The transaction the EXEC being dispatched closed when it arrived, if any. */
+  private closedByExec(conn: Connection): ClosedTransaction | undefined {
+    const arrivals = this.execArrivals.get(conn);
+    // Without a recorded arrival (not classified), the transaction closes now.
+    return arrivals !== undefined && arrivals.length > 0
+      ? arrivals.shift()
+      : this.closeTransaction(conn);
+  }
+
+  private execCommand(
+    conn: Connection,
+    argv: Buffer[],
+    tx: ClosedTransaction | undefined,
+  ): Outcome {
+    const watches = conn.watches;
+    conn.watches = [];
+    if (argv.length !== 1) {
+      // Redis's execCommandAbort: a refused EXEC ends any transaction, and says so even when
+      // there was none.
+      if (tx !== undefined) this.undoSelect(conn, tx);
+      return error(
+        "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command",
+      );
+    }
+    if (tx === undefined) {
+      conn.watches = watches; // EXEC without MULTI leaves the watches alone
+      return error('ERR EXEC without MULTI');
+    }
+    if (tx.dirty) return error('EXECABORT Transaction discarded because of previous errors.');
+    return { kind: 'custom', value: this.exec(conn, tx, watches) };
   }
 
   private inMulti(conn: Connection, argv: Buffer[], name: string, db: number): Outcome {
     const queue = conn.multi!;
     switch (name) {
-      case 'exec': {
-        conn.multi = undefined;
-        const watches = conn.watches;
-        conn.watches = [];
-        if (conn.multiDirty) {
-          conn.multiDirty = false;
-          return error('EXECABORT Transaction discarded because of previous errors.');
-        }
-        return { kind: 'custom', value: this.exec(conn, queue, watches) };
-      }
       case 'discard':
         conn.multi = undefined;
         conn.watches = [];
         conn.multiDirty = false;
+        this.txDb.delete(conn);
         return emit((w) => w.ok());
+      case 'unwatch':
+        // Queued and answered OK at EXEC, as Redis does; the watches still apply to this EXEC.
+        queue.push({ db: this.txDb.get(conn) ?? db, argv, local: true });
+        return emit((w) => w.simple('QUEUED'));
       case 'multi':
         return error('ERR MULTI calls can not be nested');
       case 'watch':
@@ -120,32 +334,32 @@ export class CommandDispatcher implements Dispatcher {
         conn.multiDirty = true;
         return error(wrongArity(name).message);
       }
+      const queuedDb = this.txDb.get(conn) ?? db;
       if (name === 'select') {
-        // Applied to the commands queued after it; the reply is given at EXEC.
-        const outcome = local.fn({ conn, kv: this.kv, db, server: this.server }, argv);
-        if (outcome.kind === 'emit' && conn.db === db && str(argv[1]) !== String(db)) {
-          conn.multiDirty = true;
-          return outcome; // an invalid index: the error now, and EXEC aborts
-        }
+        // The commands queued after a valid SELECT run in its database; an invalid one is
+        // an error in EXEC's reply only, as in Redis.
+        const target = parseDbIndex(argv[1]);
+        if (typeof target === 'number') this.txDb.set(conn, target);
       }
-      queue.push({ db: conn.db, argv, local: true });
+      queue.push({ db: queuedDb, argv, local: true });
       return emit((w) => w.simple('QUEUED'));
     }
-    const invalid = checkCommand(argv);
+    const invalid = refusal(argv, name) ?? subcommandRefusal(argv, name);
     if (invalid !== undefined) {
       conn.multiDirty = true;
-      return error(invalid.message);
+      return error(invalid);
     }
-    queue.push({ db, argv, local: false });
+    queue.push({ db: this.txDb.get(conn) ?? db, argv, local: false });
     return emit((w) => w.simple('QUEUED'));
   }
 
   /** Runs a queued transaction: data commands as one log entry, local ones answered here. */
   private async exec(
     conn: Connection,
-    queue: NonNullable<Connection['multi']>,
+    tx: ClosedTransaction,
     watches: Connection['watches'],
   ): Promise<(w: ReplyWriter) => void> {
+    const queue = tx.queue;
     const data = queue.filter((q) => !q.local);
     let results: Result;
     try {
@@ -157,13 +371,18 @@ export class CommandDispatcher implements Dispatcher {
               data.map((q) => ({ db: q.db, argv: q.argv })),
             );
     } catch (err) {
+      this.undoSelect(conn, tx);
       const mapped = this.mapError(err, queue[0]?.argv ?? []);
       if (mapped !== undefined) return (w) => w.error(mapped.message);
       throw err;
     }
-    if (results === null) return (w) => w.nullArray(); // a watched key changed
+    if (results === null) {
+      this.undoSelect(conn, tx);
+      return (w) => w.nullArray(); // a watched key changed
+    }
     if (!Array.isArray(results)) {
       // A forwarded transaction's error (e.g. the leader refused it).
+      this.undoSelect(conn, tx);
       const r = results;
       return (w) => {
         writeResult(w, r);
@@ -173,14 +392,23 @@ export class CommandDispatcher implements Dispatcher {
     let next = 0;
     const replies: ((w: ReplyWriter) => void)[] = [];
     for (const q of queue) {
+      const name = str(q.argv[0]).toLowerCase();
       if (!q.local) {
         const r = dataResults[next++] ?? null;
-        replies.push((w) => {
-          writeResult(w, r);
-        });
+        replies.push((w) => writeShaped(w, name, q.argv, r));
         continue;
       }
-      const outcome = LOCAL_COMMANDS.get(str(q.argv[0]).toLowerCase())!.fn(
+      if (name === 'select') {
+        // The connection switched database when EXEC arrived (see closeTransaction).
+        const target = parseDbIndex(q.argv[1]);
+        replies.push(typeof target === 'string' ? (w) => w.error(target) : (w) => w.ok());
+        continue;
+      }
+      if (name === 'unwatch') {
+        replies.push((w) => w.ok());
+        continue;
+      }
+      const outcome = LOCAL_COMMANDS.get(name)!.fn(
         { conn, kv: this.kv, db: q.db, server: this.server },
         q.argv,
       );

@@ -101,7 +101,15 @@ export class RespLeaderForwarder implements LeaderForwarder {
 
   async forward(leader: MemberInfo, db: number, argv: readonly Buffer[]): Promise<Result> {
     const conn = this.connection(leader.respAddr);
-    await conn.ready;
+    try {
+      await conn.ready;
+    } catch (err) {
+      // Nothing was sent: safe to retry, once a reachable leader is known.
+      throw new RedraftError(
+        'NO_LEADER',
+        `the leader at ${leader.respAddr} is unreachable (${(err as Error).message})`,
+      );
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -51,11 +51,27 @@ function ping(_ctx: LocalContext, argv: Buffer[]): Outcome {
   return emit((w) => (msg === undefined ? w.simple('PONG') : w.bulk(msg)));
 }
 
+/**
+ * SELECT's argument read as Redis reads it (getIntFromObjectOrReply: string2ll, then the int
+ * range, then the database count): the index, or the error line. Shared with MULTI, where
+ * SELECT is checked only when EXEC runs it.
+ */
+export function parseDbIndex(arg: Buffer | undefined): number | string {
+  const s = str(arg);
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(s)) return 'ERR value is not an integer or out of range';
+  const n = BigInt(s);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) {
+    return 'ERR value is not an integer or out of range';
+  }
+  if (n > 2147483647n || n < -2147483648n) {
+    return 'ERR value is out of range, value must between -2147483648 and 2147483647';
+  }
+  return n < 0n || n >= 16n ? 'ERR DB index is out of range' : Number(n);
+}
+
 function select(ctx: LocalContext, argv: Buffer[]): Outcome {
-  const s = str(argv[1]);
-  if (!/^-?\d+$/.test(s)) return error('ERR value is not an integer or out of range');
-  const n = Number(s);
-  if (n < 0 || n >= 16) return error('ERR DB index is out of range');
+  const n = parseDbIndex(argv[1]);
+  if (typeof n === 'string') return error(n);
   ctx.conn.db = n;
   return OK;
 }

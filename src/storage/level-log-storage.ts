@@ -19,7 +19,9 @@
  * the tail when a follower catches up or the node replays after a restart. There is no cache
  * that could miss. The bound is the compaction policy's: the node records a snapshot every K
  * applied entries and compacts the log behind it, keeping a trailing window W for slow
- * followers, so about K + W entries (plus the uncommitted tail) are held: memory ≈ (K + W) ×
+ * followers and never compacting past its previous snapshot (so that snapshot can stand in
+ * for a damaged newest one, see adoptSnapshot), so about K + max(W, K) entries (plus the
+ * uncommitted tail) are held: memory ≈ (K + max(W, K)) ×
  * (average entry size + ~200 bytes of object overhead, measured on Node 20). Entries are held
  * by reference: the driver must not reuse the buffers of entries it persisted. `stats()`
  * reports the held count and bytes; exceeding `memoryWarnBytes` logs one warning (compaction
@@ -45,6 +47,11 @@
  *     our (lagging) commit index may have been acknowledged: dropping it spends one fault of
  *     the cluster's budget, like losing this replica's disk. Raft stays safe while the rest of
  *     the quorum that stored it survives.
+ *     But the Raft core, like etcd's, assumes an acknowledged entry is never lost: the leader
+ *     keeps this follower's match index, sends heartbeats committing up to it (beyond the
+ *     shortened log: RaftInvariantError), ignores its rejections as stale, and never re-sends
+ *     the dropped entries. The follower stays stuck until the leader changes. This is why
+ *     `redraft server` opens the log with 'refuse'; 'truncate' suits tools and tests only.
  *   - d > commit, `damagedTail: 'refuse'`: StorageCorruptError as for a committed entry, for
  *     operators who prefer a node that stays down over one that comes back with less.
  *   - A damaged hard state, snapshot metadata, log start or format marker is always a
@@ -150,7 +157,7 @@ export interface LogStorageStats {
   readonly bytes: number;
 }
 
-export type AdoptResult = 'attached' | 'recorded' | 'installed';
+export type AdoptResult = 'attached' | 'recorded' | 'installed' | 'rewound';
 
 /** The LevelDB key of the entry at index `i` (exported for tools and tests). */
 export function entryKey(i: number): Uint8Array {
@@ -454,8 +461,10 @@ export class LevelLogStorage implements Storage {
    * - newer, and the log does not match: a snapshot from the leader whose persist was lost;
    *   installed as persist({ snapshot }) would, with the hard state's commit raised to it
    *   ('installed');
-   * - older than the recorded metadata: StorageCorruptError (the newer file is gone or damaged
-   *   and the entries it covered may be compacted).
+   * - older than the recorded metadata (the newer file is gone or damaged), and the log still
+   *   holds every entry after it: recorded in place of the newer one, which the node then
+   *   reaches again by replaying the log ('rewound');
+   * - older, and entries after it are compacted: StorageCorruptError.
    */
   adoptSnapshot(snapshot: Snapshot): Promise<AdoptResult> {
     return this.enqueue(async (): Promise<AdoptResult> => {
@@ -472,9 +481,25 @@ export class LevelLogStorage implements Storage {
         return 'attached';
       }
       if (m.index < recorded.index) {
+        // The newest file is missing or damaged. An older one still rebuilds the state when
+        // the log holds every entry after it (the node compacts no further back than its
+        // previous snapshot for this reason): record it, and the node replays from there.
+        if (
+          m.index >= this.ents[0]!.index &&
+          m.index <= this.lastIndex() &&
+          this.term(m.index) === m.term
+        ) {
+          this.checkWritable();
+          await this.writeSnapshotRecord(snapshot);
+          this.logger.warn(
+            { index: m.index, recorded: recorded.index },
+            'fell back to an older snapshot file; the log is replayed from it',
+          );
+          return 'rewound';
+        }
         throw new StorageCorruptError(
           'snapshot-meta',
-          `the log recorded a snapshot at index ${recorded.index} but the newest valid snapshot file is at ${m.index}: the newer file is missing or damaged`,
+          `the log recorded a snapshot at index ${recorded.index} but the newest valid snapshot file is at ${m.index} and the log no longer holds the entries after it: the newer file is missing or damaged`,
         );
       }
       if (m.index <= this.lastIndex() && this.term(m.index) === m.term) {
@@ -819,7 +844,7 @@ async function load(
     if (damagedTail === 'refuse') {
       throw new StorageCorruptError(
         name,
-        `${damage.reason}; past the commit index ${hs.commit}, but damagedTail is 'refuse'`,
+        `${damage.reason}; past the commit index ${hs.commit}, but it may have been acknowledged to the leader, which would never send it again: refusing to start (damagedTail is 'refuse')`,
         damage.cause,
       );
     }

@@ -6,7 +6,7 @@ import { index, term } from '../../src/raft/index.js';
 /** Drives a KvStateMachine through encoded log entries, as every replica would. */
 export class FsmDriver {
   readonly fsm = new KvStateMachine();
-  private nextIndex = 1;
+  nextIndex = 1;
   now = 1_000_000;
 
   apply(data: Buffer): Result {

@@ -41,6 +41,35 @@ describe('MULTI/EXEC as one log entry', () => {
     assert.equal(d.transaction([absent], [['SET', 'x', '1']]), null);
   });
 
+  it('notices a watched absent key created and deleted again, also across a snapshot', () => {
+    const d = new FsmDriver();
+    const absent = d.watch('c');
+    d.run('SET', 'c', '1');
+    d.run('DEL', 'c');
+    assert.equal(d.transaction([absent], [['SET', 'c', 'mine']]), null);
+    d.run('DEL', 'gone-before'); // deleting an absent key changes nothing
+    const restored = new FsmDriver();
+    d.run('SET', 'x', '1');
+    const watched = d.watch('x');
+    d.run('DEL', 'x');
+    restored.fsm.restore(d.fsm.snapshot().serialize());
+    assert.equal(
+      restored.fsm.versionOf(0, Buffer.from('x'), d.now),
+      d.fsm.versionOf(0, Buffer.from('x'), d.now),
+    );
+    assert.notEqual(restored.fsm.versionOf(0, Buffer.from('x'), d.now), watched.version);
+  });
+
+  it('draws the same random reads inside EXEC on every replica', () => {
+    const a = new FsmDriver();
+    for (let i = 0; i < 20; i++) a.run('SET', `k${i}`, 'v');
+    const b = new FsmDriver();
+    b.fsm.restore(a.fsm.snapshot().serialize());
+    b.nextIndex = a.nextIndex; // the same entry, at the same index, on both replicas
+    const tx = [['RANDOMKEY'], ['RANDOMKEY'], ['RANDOMKEY']];
+    assert.deepEqual(show(a.transaction([], tx)), show(b.transaction([], tx)));
+  });
+
   it('decides identically on a replica restored from a snapshot', () => {
     const a = new FsmDriver();
     a.run('SET', 'k', '1');

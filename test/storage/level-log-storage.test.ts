@@ -336,6 +336,29 @@ describe('LevelLogStorage', () => {
       await assert.rejects(s.adoptSnapshot(snap(40, 5)), StorageCorruptError);
       await s.close();
     });
+    it('adoptSnapshot falls back to an older file while the log still holds what follows it', async () => {
+      let s = await open();
+      await s.bootstrap(CS);
+      await s.persist({ entries: entries(1, 30, 1), hardState: hs(1, 0, 30) }, true);
+      await s.recordSnapshot(snap(10, 1));
+      await s.recordSnapshot(snap(20, 1));
+      await s.compact(index(10)); // no further back than the previous snapshot
+      await s.close();
+
+      // The file at 20 is damaged: the one at 10 and the entries after it rebuild the state.
+      s = await open();
+      assert.equal(await s.adoptSnapshot(snap(10, 1)), 'rewound');
+      assert.equal(s.snapshotMetadata().index, 10);
+      assert.equal(s.firstIndex(), 11);
+      assert.equal(s.lastIndex(), 30);
+      assert.equal(s.initialState().hardState.commit, 30);
+      await s.close();
+      s = await open();
+      assert.equal(s.snapshotMetadata().index, 10, 'the fallback is durable');
+      // A file older than the log's start cannot stand in: its successors are gone.
+      await assert.rejects(s.adoptSnapshot(snap(5, 1)), StorageCorruptError);
+      await s.close();
+    });
   });
 
   describe('fail-stop', () => {

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { TestCluster, replyText, runCli } from './harness/index.js';
+import { useClusterCleanup } from './harness/hooks.js';
+
+useClusterCleanup();
+
+const PEERS = '1=127.0.0.1:1,2=127.0.0.1:2,3=127.0.0.1:3';
+
+describe('redraft server command line', () => {
+  const refused: [string, string[], Record<string, string>, RegExp][] = [
+    ['a missing --id', ['server', '--initial-cluster', PEERS], {}, /--id is required/],
+    [
+      'an --initial-cluster entry without a port',
+      ['server', '--id', '1', '--initial-cluster', '1=localhost'],
+      {},
+      /--initial-cluster.*host:port/,
+    ],
+    [
+      'an --initial-cluster entry that is not id=host:port',
+      ['server', '--id', '1', '--initial-cluster', 'one=127.0.0.1:1'],
+      {},
+      /--initial-cluster entry "one=127.0.0.1:1" is not id=host:port/,
+    ],
+    [
+      'an --initial-cluster without this node',
+      ['server', '--id', '4', '--initial-cluster', PEERS],
+      {},
+      /does not include this node's id 4/,
+    ],
+    [
+      'an unknown flag',
+      ['server', '--id', '1', '--initial-cluster', PEERS, '--bogus-flag', 'x'],
+      {},
+      /bogus-flag/,
+    ],
+    [
+      'a non-numeric --tick-ms',
+      ['server', '--id', '1', '--initial-cluster', PEERS, '--tick-ms', 'fast'],
+      {},
+      /--tick-ms must be a whole number/,
+    ],
+    [
+      'a bad REDRAFT_ELECTION_TICKS',
+      ['server', '--id', '1', '--initial-cluster', PEERS],
+      { REDRAFT_ELECTION_TICKS: 'ten' },
+      /--election-ticks must be a whole number, got "ten"/,
+    ],
+    // The flag wins over the environment: REDRAFT_ID is valid, --id is not.
+    [
+      'a bad --id even with a valid REDRAFT_ID',
+      ['server', '--id', '0', '--initial-cluster', PEERS],
+      { REDRAFT_ID: '1' },
+      /--id must be at least 1/,
+    ],
+    // Settings combine: the id from the environment, the (bad) cluster from a flag.
+    [
+      'REDRAFT_ID with a bad --initial-cluster',
+      ['server', '--initial-cluster', '1=127.0.0.1:99999'],
+      { REDRAFT_ID: '1' },
+      /must be host:port, got "127.0.0.1:99999"/,
+    ],
+    ['an unknown command', ['serve'], {}, /unknown command "serve"/],
+  ];
+  for (const [what, args, env, message] of refused) {
+    it(`exits 2 with a clear message on ${what}`, { timeout: 15_000 }, async () => {
+      const r = await runCli(args, env);
+      assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+      assert.match(r.stderr, /^redraft: /);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '', 'nothing on stdout: no server was started');
+    });
+  }
+
+  it(
+    'prints its flags, with their environment variables, for --help',
+    { timeout: 15_000 },
+    async () => {
+      const r = await runCli(['server', '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /--initial-cluster/);
+      assert.match(r.stdout, /env REDRAFT_INITIAL_CLUSTER/);
+    },
+  );
+
+  it(
+    'exits 1 when its client port is taken, instead of lingering as a voter',
+    { timeout: 30_000 },
+    async () => {
+      const cluster = await TestCluster.create({ name: 'port-taken', size: 1 });
+      const node = cluster.member(1);
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(node.ports.resp, '127.0.0.1', resolve));
+      try {
+        node.start();
+        const exit = await node.waitForExit(15_000);
+        assert.deepEqual(exit, { code: 1, signal: null });
+        assert.match(node.logText(), /^redraft: cannot start: listen EADDRINUSE.*$/m);
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve));
+      }
+      // Once the port is free the same data directory starts normally.
+      node.start();
+      await cluster.waitForLeader();
+      assert.equal(replyText(await node.command(['SET', 'k', 'v'])), 'OK');
+    },
+  );
+
+  it('takes every setting from REDRAFT_* environment variables', { timeout: 30_000 }, async () => {
+    // The member is started with no flag but `server`: id, addresses, cluster, ticks and data
+    // directory all come from the environment.
+    const cluster = await TestCluster.start({ name: 'env', size: 1, configVia: 'env', tickMs: 20 });
+    const node = await cluster.waitForLeader();
+    assert.equal(replyText(await node.command(['SET', 'from', 'env'])), 'OK');
+    assert.equal(await node.get('from'), 'env');
+    const info = await node.info();
+    assert.equal(info.get('raft_node_id'), '1');
+    assert.equal(info.get('tcp_port'), String(node.ports.resp));
+    const opened = node.logLines().find((l) => l.msg === 'log storage opened');
+    assert.equal(opened?.dir, `${node.dataDir}/raft`);
+
+    assert.deepEqual(await node.stop('SIGTERM'), { code: 0, signal: null });
+    // Restarted from the same environment and directory, the data is still there.
+    node.start();
+    await cluster.waitForLeader();
+    assert.equal(await node.get('from'), 'env');
+  });
+});
