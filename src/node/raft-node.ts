@@ -33,6 +33,9 @@ import {
 import type { Transport } from '../transport/transport.js';
 import type { Ticker } from './ticker.js';
 
+/** Upper bound on the bytes applied in one go outside the Ready loop. */
+const EARLY_APPLY_BYTES = 4 * 1024 * 1024;
+
 /** The durable Raft log the node writes each Ready to (src/storage implements it). */
 export interface DurableLog extends Storage {
   /** Persists one Ready's worth of state as ONE atomic batch, synced when `sync`. */
@@ -399,7 +402,35 @@ export class RaftNode<R> {
       this.reportRefused(m, err);
       return;
     }
+    this.applyCommittedNow();
     this.schedule();
+  }
+
+  /**
+   * Applies entries the moment the core learns they are committed, instead of when the Ready
+   * loop next comes round — it may be waiting on this node's own fsync, a full disk round trip
+   * during which the clients of already-committed writes would wait too. Safe before the
+   * entries are durable here: committed means durable on a quorum, and a crash loses only
+   * in-memory state that is rebuilt from the snapshot and the log (or from the leader).
+   * The Ready loop skips what was applied here.
+   */
+  private applyCommittedNow(): void {
+    if (this.failed !== undefined || this.stopped) return;
+    const log = this.rawNode.raft.raftLog;
+    const committed = log.committed;
+    if (committed <= this.appliedIndex || log.hasPendingSnapshot()) return;
+    const lo = this.appliedIndex + 1;
+    if (lo < log.firstIndex()) return; // a snapshot is on its way: the Ready loop handles it
+    try {
+      for (const entry of log.slice(index(lo), index(committed + 1), EARLY_APPLY_BYTES)) {
+        this.applyEntry(entry);
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.serveReads();
+    for (const listener of this.appliedListeners) listener(this.appliedIndex);
   }
 
   /**
@@ -522,6 +553,7 @@ export class RaftNode<R> {
   }
 
   private applyEntry(entry: Entry): void {
+    if (entry.index <= this.appliedIndex) return; // applied early (applyCommittedNow)
     let result: R | undefined;
     let error: Error | undefined;
     if (entry.type === EntryType.ConfChange) {
