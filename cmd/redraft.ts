@@ -41,6 +41,10 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything was closed; but a peer connection to a paused or partitioned member can stay
+    // half-closed indefinitely (http2 waits for the peer's FIN). Do not linger on it. The
+    // timer is unref'd: a process that drains normally exits at once.
+    setTimeout(() => process.exit(code), 500).unref();
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
