@@ -72,6 +72,7 @@ export class Connection {
   private group: Promise<unknown>[] = [];
   private gate: Promise<unknown> | undefined;
   private closeAfterFlush = false;
+  private flushScheduled = false;
 
   constructor(
     readonly socket: Socket,
@@ -253,9 +254,19 @@ export class Connection {
     }
   }
 
+  /**
+   * A reply that completed later (a proposal applied, a read served). Replies resolved in the
+   * same turn — a pipeline's worth applied together — share one socket write: the flush waits
+   * for the turn's promise callbacks to finish.
+   */
   private advanceAndFlush(): void {
     this.advance();
-    this.flush();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
