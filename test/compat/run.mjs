@@ -161,26 +161,29 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 // Free ports and a minimal RESP client (for LEADER and PING while waiting for the cluster).
 
+// Below Linux's ephemeral range (32768-60999): a port picked with listen(0) and released can
+// be handed to an outgoing connection before the member binds it; these never are.
+let portCursor = 20000 + Math.floor(Math.random() * 10000);
+const handedOut = new Set();
+
+function canBind(port) {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 async function freePorts(count) {
-  const servers = [];
   const ports = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = createServer();
-      servers.push(s);
-      ports.push(
-        await new Promise((res, rej) => {
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s.address().port));
-        }),
-      );
-    }
-    return ports;
-  } finally {
-    await Promise.all(
-      servers.map((s) => new Promise((r) => (s.listening ? s.close(() => r()) : r()))),
-    );
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries > 10000) throw new Error('no free port found below the ephemeral range');
+    const port = 20000 + (portCursor++ % 12000);
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    ports.push(port);
   }
+  return ports;
 }
 
 /** Parses one RESP2 reply from `buf` at `pos`; returns [value, next] or undefined if incomplete. */

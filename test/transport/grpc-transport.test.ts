@@ -1,3 +1,4 @@
+import { freePorts } from '../e2e/harness/ports.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
@@ -187,12 +188,14 @@ describe('GrpcTransport', () => {
 
   it('reconnects after the receiver restarts on the same port', async () => {
     const a = await startNode(1);
-    const b = await startNode(2);
+    // A port below the ephemeral range: during the outage an outgoing connection could
+    // otherwise be handed the released port, and the restart would fail to bind it.
+    const [port] = await freePorts(1);
+    const b = await startNode(2, {}, `127.0.0.1:${String(port)}`);
     connect([a, b]);
     a.transport.send([heartbeat(1, 2, 1)]);
     await b.inbox.count(1);
 
-    const port = b.transport.port;
     const streamFailed = a.events.nextUnreachable(b.id);
     await b.transport.close();
     await streamFailed;
@@ -205,7 +208,7 @@ describe('GrpcTransport', () => {
       await reported;
     }
 
-    const b2 = await startNode(2, {}, `127.0.0.1:${port}`);
+    const b2 = await startNode(2, {}, `127.0.0.1:${String(port)}`);
     // Raft keeps sending (heartbeats); do the same until one gets through.
     const ticker = setInterval(() => {
       a.transport.send([heartbeat(1, 2, 777)]);
