@@ -1,8 +1,8 @@
-import { freePorts } from '../e2e/harness/ports.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
+import { freePorts } from '../e2e/harness/ports.js';
 import * as grpc from '@grpc/grpc-js';
 import {
   EMPTY_BYTES,
