@@ -51,6 +51,17 @@ export async function runServer(config: ServerConfig): Promise<number> {
 }
 
 async function serve(config: ServerConfig, logger: Logger): Promise<number> {
+  // Listen for signals from the start: one that arrives while the log is being opened or the
+  // servers are starting is honoured (a clean shutdown once started), not the default
+  // action of dying mid-write.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
   const id = nodeId(config.id);
   const version = await packageVersion();
   await mkdir(config.dataDir, { recursive: true });
@@ -207,14 +218,6 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     'redraft server started',
   );
 
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-  });
   const outcome = await Promise.race([signalled, failed]);
   clearInterval(republish);
   stopSweeper();
