@@ -1,4 +1,7 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Ports for test members, handed out below Linux's ephemeral range (32768-60999 by default).
@@ -7,17 +10,52 @@ import { createServer } from 'node:net';
  * thousands of them, so a member binding "its" port moments later could find it taken (seen in
  * CI as EADDRINUSE). Ports below the range are never picked for outgoing connections.
  *
- * Test files run in separate processes at once, so each process takes its own slice of the
- * range (by pid) and walks it from a random offset, checking each port by binding it; a port
- * is never handed out twice by one process. What is left is two processes landing on the same
- * slice and port within moments, which the bind check and the spread make negligible.
+ * Test files run in separate processes at once, so each process claims a slice of the range
+ * of its own with a lock file (a slice whose owner died is reclaimed), walks it from a random
+ * offset, and checks each port by binding it; a port is never handed out twice by one process.
  */
 const RANGE_START = 10_000;
 const RANGE_END = 32_000;
 const SLICE = 1_000;
 const SLICES = Math.floor((RANGE_END - RANGE_START) / SLICE);
 
-const sliceStart = RANGE_START + (process.pid % SLICES) * SLICE;
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims a slice no other live test process holds; falls back to one chosen by pid. */
+function claimSlice(): number {
+  for (let k = 0; k < SLICES; k++) {
+    const n = (process.pid + k) % SLICES;
+    const lock = join(tmpdir(), `redraft-test-ports-${String(n)}.lock`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(lock, String(process.pid), { flag: 'wx' });
+        process.once('exit', () => {
+          rmSync(lock, { force: true });
+        });
+        return n;
+      } catch {
+        let owner = 0;
+        try {
+          owner = Number(readFileSync(lock, 'utf8'));
+        } catch {
+          // Removed meanwhile: try again.
+        }
+        if (owner > 0 && isAlive(owner)) break;
+        rmSync(lock, { force: true }); // its owner is gone
+      }
+    }
+  }
+  return process.pid % SLICES;
+}
+
+const sliceStart = RANGE_START + claimSlice() * SLICE;
 let cursor = Math.floor(Math.random() * SLICE);
 const handedOut = new Set<number>();
 
