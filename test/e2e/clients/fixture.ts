@@ -33,7 +33,15 @@ export function sharedCluster(name: string, routing: Routing): () => RunningClus
       electionTicks: 10,
       extraArgs: ['--routing', routing],
     });
-    const leader = await cluster.waitForLeader(15_000);
+    let leader;
+    try {
+      leader = await cluster.waitForLeader(15_000);
+    } catch (err) {
+      // `after` only knows a cluster that started: stop this one here, keeping its logs.
+      failed = true;
+      await cluster.stop({ keep: true });
+      throw err;
+    }
     running = { cluster, leader, followers: cluster.members.filter((m) => m !== leader) };
   });
   afterEach((t) => {
