@@ -159,11 +159,10 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
 
   // Keep the transport's peers in step with the replicated member table, and publish our
   // own addresses until the table holds them (the leader may change before it commits).
-  let knownMembers = '';
+  let knownMembers = -1;
   const syncMembers = (): void => {
-    const snapshotOfMembers = JSON.stringify([...fsm.members.values()]);
-    if (snapshotOfMembers !== knownMembers) {
-      knownMembers = snapshotOfMembers;
+    if (fsm.membersVersion !== knownMembers) {
+      knownMembers = fsm.membersVersion;
       for (const m of fsm.members.values()) {
         if (
           m.id !== config.id &&

@@ -49,8 +49,12 @@ export class Keyspace {
    * reads as version 0, which can only make EXEC abort, never run when it should not.
    */
   readonly tombstones = new Map<string, number>();
-  /** The index of the entry being applied; set by the state machine before each apply. */
-  writeIndex = 0;
+
+  /**
+   * @param writeClock the index of the entry being applied, shared by all databases of a
+   *   state machine and set once per apply.
+   */
+  constructor(private readonly writeClock: { readonly index: number } = { index: 0 }) {}
 
   /** The live entry for `key` at time `now`, or undefined if absent or expired. */
   get(key: string, now: number): StoredEntry | undefined {
@@ -76,7 +80,7 @@ export class Keyspace {
 
   private remember(key: string): void {
     this.tombstones.delete(key); // re-insert: Map order is deletion order
-    this.tombstones.set(key, this.writeIndex);
+    this.tombstones.set(key, this.writeClock.index);
     if (this.tombstones.size > MAX_TOMBSTONES) {
       const oldest = this.tombstones.keys().next();
       if (oldest.done !== true) this.tombstones.delete(oldest.value);

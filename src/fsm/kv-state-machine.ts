@@ -59,8 +59,12 @@ export function checkCommand(
  * clock. Every replica applying the same log reaches the same state at the same index.
  */
 export class KvStateMachine implements StateMachine<Result> {
-  dbs: Keyspace[] = Array.from({ length: DATABASES }, () => new Keyspace());
+  /** The index being applied, shared by every database (tombstones record it). */
+  private readonly writeClock = { index: 0 };
+  dbs: Keyspace[] = Array.from({ length: DATABASES }, () => new Keyspace(this.writeClock));
   members = new Map<number, MemberInfo>();
+  /** Bumped whenever the member table changes, so watchers need not compare its contents. */
+  membersVersion = 0;
   /** The latest leader time seen in the log. Kept monotonic: a new leader's clock may lag. */
   clock = 0;
   appliedIndex = 0;
@@ -78,6 +82,7 @@ export class KvStateMachine implements StateMachine<Result> {
         return this.applyTransaction(payload, entry.index);
       case EntryKind.Member:
         this.members.set(payload.member.id, payload.member);
+        this.membersVersion++;
         return null;
       case EntryKind.Noop:
         return null;
@@ -107,7 +112,7 @@ export class KvStateMachine implements StateMachine<Result> {
       index,
       random,
     };
-    for (const ks of this.dbs) ks.writeIndex = index;
+    this.writeClock.index = index;
     return d.fn(ctx, cmd.argv);
   }
 
@@ -142,11 +147,12 @@ export class KvStateMachine implements StateMachine<Result> {
    */
   applyConfChange(change: ConfChange, _confState: ConfState): void {
     for (const c of change.changes) {
-      if (c.type === ConfChangeType.Remove) this.members.delete(c.nodeId);
+      if (c.type === ConfChangeType.Remove && this.members.delete(c.nodeId)) this.membersVersion++;
     }
     if (change.context.length > 0) {
       const member = parseMemberJson(Buffer.from(change.context).toString('utf8'));
       this.members.set(member.id, member);
+      this.membersVersion++;
     }
   }
 
@@ -190,12 +196,13 @@ export class KvStateMachine implements StateMachine<Result> {
   restore(data: Uint8Array): void {
     const image = readSnapshot(data);
     this.dbs = Array.from({ length: DATABASES }, (_, i) => {
-      const ks = new Keyspace();
+      const ks = new Keyspace(this.writeClock);
       for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);
       for (const [k, v] of image.tombstones[i] ?? []) ks.tombstones.set(k, v);
       return ks;
     });
     this.members = new Map(image.members.map((m) => [m.id, m]));
+    this.membersVersion++;
     this.clock = image.clock;
   }
 }
