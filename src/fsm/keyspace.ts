@@ -38,6 +38,10 @@ export function keyBytes(k: string): Buffer {
 /** Deletions remembered for WATCH; beyond this many per database the oldest are forgotten. */
 export const MAX_TOMBSTONES = 100_000;
 
+function ignoreChange(): void {
+  // no observer
+}
+
 export class Keyspace {
   readonly entries = new Map<string, StoredEntry>();
   /** Keys that carry an expiry, so that the leader can find expired keys without a full scan. */
@@ -54,7 +58,20 @@ export class Keyspace {
    * @param writeClock the index of the entry being applied, shared by all databases of a
    *   state machine and set once per apply.
    */
+  /**
+   * Told of every key written or deleted, synchronously, after the change. Every mutation
+   * goes through `set`, `delete` or `clear`, so this sees them all (the Merkle tree marks
+   * paths dirty; the change feed records them).
+   */
+  private changed: (key: string) => void = ignoreChange;
+
   constructor(private readonly writeClock: { readonly index: number } = { index: 0 }) {}
+
+  /** Installs the change observer (one per keyspace); returns this keyspace. */
+  observe(changed: (key: string) => void): this {
+    this.changed = changed;
+    return this;
+  }
 
   /** The live entry for `key` at time `now`, or undefined if absent or expired. */
   get(key: string, now: number): StoredEntry | undefined {
@@ -69,12 +86,16 @@ export class Keyspace {
     this.entries.set(key, entry);
     if (entry.expireAt !== 0) this.expires.add(key);
     else this.expires.delete(key);
+    this.changed(key);
   }
 
   delete(key: string): boolean {
     this.expires.delete(key);
     const existed = this.entries.delete(key);
-    if (existed) this.remember(key);
+    if (existed) {
+      this.remember(key);
+      this.changed(key);
+    }
     return existed;
   }
 
@@ -100,9 +121,14 @@ export class Keyspace {
   }
 
   clear(): void {
-    for (const key of this.entries.keys()) this.remember(key);
+    // Observers read the state after the change, so empty the database before telling them.
+    const keys = [...this.entries.keys()];
     this.entries.clear();
     this.expires.clear();
+    for (const key of keys) {
+      this.remember(key);
+      this.changed(key);
+    }
   }
 
   /** Up to `limit` keys whose expiry is at or before `now`, in a deterministic order. */

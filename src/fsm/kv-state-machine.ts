@@ -16,6 +16,9 @@ import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js
 
 export const DATABASES = 16;
 
+/** A key of database `db` was written or deleted by the entry at `index`. */
+export type KeyChangeListener = (db: number, key: string, index: number) => void;
+
 /** A small deterministic generator (mulberry32) for reads executed inside the log. */
 function seededRandom(seed: number): (bound: number) => number {
   let a = seed >>> 0;
@@ -61,13 +64,47 @@ export function checkCommand(
 export class KvStateMachine implements StateMachine<Result> {
   /** The index being applied, shared by every database (tombstones record it). */
   private readonly writeClock = { index: 0 };
-  dbs: Keyspace[] = Array.from({ length: DATABASES }, () => new Keyspace(this.writeClock));
+  private readonly keyListeners: KeyChangeListener[] = [];
+  private readonly restoreListeners: (() => void)[] = [];
+  dbs: Keyspace[] = Array.from({ length: DATABASES }, (_, i) => this.newKeyspace(i));
   members = new Map<number, MemberInfo>();
   /** Bumped whenever the member table changes, so watchers need not compare its contents. */
   membersVersion = 0;
   /** The latest leader time seen in the log. Kept monotonic: a new leader's clock may lag. */
   clock = 0;
   appliedIndex = 0;
+
+  private newKeyspace(dbIndex: number): Keyspace {
+    return new Keyspace(this.writeClock).observe(this.keyObserver(dbIndex));
+  }
+
+  private keyObserver(dbIndex: number): (key: string) => void {
+    return (key) => {
+      for (const listener of this.keyListeners) listener(dbIndex, key, this.writeClock.index);
+    };
+  }
+
+  /**
+   * Calls `listener` synchronously for every key written or deleted as entries apply, after
+   * the change (read the key's new state from `dbs`). Keys are latin1 strings of their bytes.
+   * Not called for a restore: see `onRestore`.
+   */
+  onKeyChange(listener: KeyChangeListener): () => void {
+    this.keyListeners.push(listener);
+    return () => {
+      const i = this.keyListeners.indexOf(listener);
+      if (i >= 0) this.keyListeners.splice(i, 1);
+    };
+  }
+
+  /** Calls `listener` after `restore` replaced the whole state (e.g. from a leader's snapshot). */
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.push(listener);
+    return () => {
+      const i = this.restoreListeners.indexOf(listener);
+      if (i >= 0) this.restoreListeners.splice(i, 1);
+    };
+  }
 
   apply(entry: AppliedEntry): Result {
     this.appliedIndex = entry.index;
@@ -199,10 +236,11 @@ export class KvStateMachine implements StateMachine<Result> {
       const ks = new Keyspace(this.writeClock);
       for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);
       for (const [k, v] of image.tombstones[i] ?? []) ks.tombstones.set(k, v);
-      return ks;
+      return ks.observe(this.keyObserver(i));
     });
     this.members = new Map(image.members.map((m) => [m.id, m]));
     this.membersVersion++;
     this.clock = image.clock;
+    for (const listener of this.restoreListeners) listener();
   }
 }
