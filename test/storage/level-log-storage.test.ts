@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Level } from 'level';
 import {
@@ -67,10 +70,25 @@ async function entryIndexesOnDisk(dir: string): Promise<number[]> {
   return out;
 }
 
-/** The prototype all LevelDB handles share, typed loosely enough to stub `batch`. */
-const levelProto = Level.prototype as unknown as {
-  batch: (ops: unknown[], options?: { sync?: boolean }) => Promise<void>;
-};
+/** What the tests see of a LevelDB chained batch, the storage's only write path. */
+interface ChainedBatchLike {
+  readonly length: number;
+  readonly db: Level<Uint8Array, Uint8Array>;
+}
+type ChainedWrite = (this: ChainedBatchLike, options?: { sync?: boolean }) => Promise<void>;
+
+/** The prototype every chained batch shares, typed loosely enough to stub `write`. */
+async function chainedBatchProto(): Promise<{ write: ChainedWrite }> {
+  const probeDir = await mkdtemp(join(tmpdir(), 'redraft-probe-'));
+  const db = new Level<Uint8Array, Uint8Array>(probeDir);
+  await db.open();
+  const batch = db.batch();
+  const proto = Object.getPrototypeOf(batch) as { write: ChainedWrite };
+  await batch.close();
+  await db.close();
+  await rm(probeDir, { recursive: true, force: true });
+  return proto;
+}
 
 describe('LevelLogStorage', () => {
   let dir: string;
@@ -215,14 +233,14 @@ describe('LevelLogStorage', () => {
 
     it('passes the sync flag to LevelDB, one batch per call', async (t) => {
       const s = await open();
-      const spy = t.mock.method(levelProto, 'batch');
+      const spy = t.mock.method(await chainedBatchProto(), 'write');
       await s.persist({ entries: entries(1, 64, 1), hardState: hs(1, 1, 0) }, true);
       await s.persist({ entries: entries(65, 65, 1) }, false);
       assert.equal(spy.mock.callCount(), 2);
-      assert.deepEqual(spy.mock.calls[0]!.arguments[1], { sync: true });
-      assert.deepEqual(spy.mock.calls[1]!.arguments[1], { sync: false });
+      assert.deepEqual(spy.mock.calls[0]!.arguments[0], { sync: true });
+      assert.deepEqual(spy.mock.calls[1]!.arguments[0], { sync: false });
       // The first write of a directory also carries the format marker: 1 + 64 entries + 1.
-      assert.equal(spy.mock.calls[0]!.arguments[0].length, 66);
+      assert.equal((spy.mock.calls[0]!.this as ChainedBatchLike).length, 66);
       await s.close();
     });
   });
@@ -369,7 +387,7 @@ describe('LevelLogStorage', () => {
       const fatals: StorageFatalError[] = [];
       s.onFatal((err) => fatals.push(err));
 
-      const stub = t.mock.method(levelProto, 'batch', () =>
+      const stub = t.mock.method(await chainedBatchProto(), 'write', () =>
         Promise.reject(new Error('injected: No space left on device')),
       );
       await assert.rejects(
@@ -404,15 +422,12 @@ describe('LevelLogStorage', () => {
       await s.persist({ entries: entries(1, 1, 1) }, true);
       // The handle is private: the stub closes whichever database writes next, then lets
       // LevelDB itself reject the batch.
-      const original = levelProto.batch;
-      t.mock.method(
-        levelProto,
-        'batch',
-        async function (this: Level<Uint8Array, Uint8Array>, ops: unknown[], options?: object) {
-          await this.close();
-          return original.call(this, ops, options);
-        },
-      );
+      const proto = await chainedBatchProto();
+      const original = proto.write;
+      t.mock.method(proto, 'write', async function (this: ChainedBatchLike, options?: object) {
+        await this.db.close();
+        return original.call(this, options);
+      });
       await assert.rejects(s.persist({ entries: entries(2, 2, 1) }, true), StorageFatalError);
       t.mock.restoreAll();
       await assert.rejects(s.persist({ entries: entries(2, 2, 1) }, true), StorageFatalError);
