@@ -24,6 +24,7 @@ import {
   type ExitStatus,
   type Member,
 } from '../../harness/index.js';
+import { DiskControl, diskFaultLibrary } from './disk.js';
 import { NetnsNetwork, memberAddress, sweepStaleNamespaces } from './netns.js';
 import { commandAt, type Endpoint } from './resp-connection.js';
 
@@ -42,6 +43,8 @@ export interface FaultNode {
   start(): void;
   pause(): void;
   resume(): void;
+  /** The member's disk, when the disk-fault shim could be built here. */
+  readonly disk: DiskControl | undefined;
 }
 
 export interface ClusterSettings {
@@ -59,6 +62,8 @@ export interface FaultCluster {
   /** Only in netns mode. */
   readonly network: NetnsNetwork | undefined;
   readonly settings: ClusterSettings;
+  /** Why disk faults are unavailable, if they are. */
+  readonly diskFaultsUnavailable: string | undefined;
   /** Kills everything and removes the directory unless `keep`. Never throws. */
   stop(keep: boolean): Promise<void>;
 }
@@ -94,7 +99,10 @@ export async function raftView(node: FaultNode, timeoutMs = 1000): Promise<RaftV
 // Loopback mode
 
 class LoopbackNode implements FaultNode {
-  constructor(private readonly member: Member) {}
+  constructor(
+    private readonly member: Member,
+    readonly disk: DiskControl | undefined,
+  ) {}
   get id(): number {
     return this.member.id;
   }
@@ -125,7 +133,7 @@ class LoopbackNode implements FaultNode {
     }
   }
   start(): void {
-    this.member.start();
+    this.member.start(this.disk?.env);
   }
   pause(): void {
     this.member.pause();
@@ -136,20 +144,31 @@ class LoopbackNode implements FaultNode {
 }
 
 export async function startLoopbackCluster(settings: ClusterSettings): Promise<FaultCluster> {
-  const cluster = await TestCluster.start({
+  const cluster = await TestCluster.create({
     name: settings.name,
     size: settings.size,
     tickMs: settings.tickMs,
     electionTicks: settings.electionTicks,
     snapshotEntries: settings.snapshotEntries,
   });
-  const nodes = cluster.members.map((m) => new LoopbackNode(m));
+  const shim = diskFaultLibrary();
+  const nodes = cluster.members.map(
+    (m) =>
+      new LoopbackNode(
+        m,
+        'library' in shim
+          ? new DiskControl(shim.library, join(cluster.dir, `n${m.id}.disk`))
+          : undefined,
+      ),
+  );
+  for (const n of nodes) n.start();
   return {
     mode: 'loopback',
     dir: cluster.dir,
     nodes,
     network: undefined,
     settings,
+    diskFaultsUnavailable: 'reason' in shim ? shim.reason : undefined,
     stop: async (keep) => {
       // Paused members would not die of SIGKILL any slower, but resuming first lets their
       // last log lines reach the file.
@@ -197,6 +216,7 @@ class NamespaceNode implements FaultNode {
     readonly logFile: string,
     private readonly args: readonly string[],
     socketDir: string,
+    readonly disk: DiskControl | undefined,
   ) {
     this.endpoint = { path: join(socketDir, `n${id}.sock`) };
   }
@@ -222,7 +242,7 @@ class NamespaceNode implements FaultNode {
         'ip',
         ['netns', 'exec', this.ns, process.execPath, REDRAFT_SCRIPT, ...this.args],
         {
-          env: childEnv(),
+          env: childEnv(this.disk?.env),
           stdio: ['ignore', fd, fd],
         },
       );
@@ -298,6 +318,7 @@ export async function startNetnsCluster(settings: ClusterSettings): Promise<Faul
   const socketDir = join(dir, 'sockets');
   mkdirSync(socketDir);
   const network = new NetnsNetwork(settings.size, settings.name);
+  const shim = diskFaultLibrary();
   let proxy: ChildProcess | undefined;
   const nodes: NamespaceNode[] = [];
   const stop = async (keep: boolean): Promise<void> => {
@@ -349,7 +370,11 @@ export async function startNetnsCluster(settings: ClusterSettings): Promise<Faul
         '--log-level',
         'info',
       ];
-      nodes.push(new NamespaceNode(id, network.nsOf(id), join(dir, `n${id}.log`), args, socketDir));
+      const disk =
+        'library' in shim ? new DiskControl(shim.library, join(dir, `n${id}.disk`)) : undefined;
+      nodes.push(
+        new NamespaceNode(id, network.nsOf(id), join(dir, `n${id}.log`), args, socketDir, disk),
+      );
     }
     proxy = await startProxy(network.switchNs, socketDir, settings.size, join(dir, 'proxy.log'));
     for (const n of nodes) n.start();
@@ -357,7 +382,15 @@ export async function startNetnsCluster(settings: ClusterSettings): Promise<Faul
     await stop(true);
     throw err;
   }
-  return { mode: 'netns', dir, nodes, network, settings, stop };
+  return {
+    mode: 'netns',
+    dir,
+    nodes,
+    network,
+    settings,
+    diskFaultsUnavailable: 'reason' in shim ? shim.reason : undefined,
+    stop,
+  };
 }
 
 async function startProxy(

@@ -41,7 +41,11 @@ export const NETWORK_FAULTS = [
   'packet-loss',
 ] as const;
 
-export type FaultKind = (typeof PROCESS_FAULTS)[number] | (typeof NETWORK_FAULTS)[number];
+/** Through the LD_PRELOAD shim (./disk.ts), in both modes. */
+export const DISK_FAULTS = ['slow-disk', 'slow-disk-leader', 'failing-disk'] as const;
+
+export type FaultKind =
+  (typeof PROCESS_FAULTS)[number] | (typeof NETWORK_FAULTS)[number] | (typeof DISK_FAULTS)[number];
 
 /** How often a second fault joins the first. */
 const COMPOSE_PROBABILITY = 0.3;
@@ -67,6 +71,7 @@ export interface NemesisOptions {
 /** The faults this cluster can take. */
 export function faultsFor(cluster: FaultCluster): FaultKind[] {
   const kinds: FaultKind[] = [...PROCESS_FAULTS];
+  if (cluster.nodes.every((n) => n.disk !== undefined)) kinds.push(...DISK_FAULTS);
   if (cluster.network !== undefined) {
     kinds.push(...NETWORK_FAULTS.filter((k) => k !== 'ring' || cluster.nodes.length >= 5));
   }
@@ -79,6 +84,11 @@ export class Nemesis {
   readonly anomalies: string[] = [];
   /** Occurrences of known, reported, not yet fixed problems: printed, not failed on. */
   readonly knownIssues: string[] = [];
+  /**
+   * Member id -> how many times its disk was made to fail. Each may end one incarnation by
+   * fail-stop (exit 1 after a fatal log line naming the I/O error): expected, not an anomaly.
+   */
+  readonly diskFailures = new Map<number, number>();
   private running = false;
   private stopped = false;
   private loopDone: Promise<void> | undefined;
@@ -258,6 +268,34 @@ export class Nemesis {
     };
   }
 
+  /** Every sync of the victim takes `slowMs` longer until healed. */
+  private slowDisk(kind: FaultKind, victim: FaultNode): () => Promise<void> {
+    const disk = victim.disk!;
+    const slowMs = 20 + Math.floor(this.options.random() * 480);
+    disk.set({ slowMs });
+    this.record('start', kind, `n${victim.id}: every sync ${slowMs} ms slower`);
+    return () => {
+      disk.set('ok');
+      return Promise.resolve();
+    };
+  }
+
+  /**
+   * Every sync of the victim fails with EIO: it must stop rather than acknowledge what it could
+   * not make durable (fail-stop), and rejoin with its data once the disk works again.
+   */
+  private failDisk(kind: FaultKind, victim: FaultNode): () => Promise<void> {
+    const disk = victim.disk!;
+    disk.set('fail');
+    this.diskFailures.set(victim.id, (this.diskFailures.get(victim.id) ?? 0) + 1);
+    this.record('start', kind, `n${victim.id}: every sync fails with EIO`);
+    return () => {
+      disk.set('ok');
+      if (!victim.running) victim.start();
+      return Promise.resolve();
+    };
+  }
+
   private async cut(
     kind: FaultKind,
     links: readonly Link[],
@@ -309,6 +347,16 @@ export class Nemesis {
           ? this.nothing(kind, 'nobody running')
           : this.pauseNode(kind, lead);
       }
+      case 'slow-disk':
+        return this.slowDisk(kind, this.pick(this.nodes));
+      case 'slow-disk-leader': {
+        const lead = await this.leaderOrAny();
+        return lead === undefined
+          ? this.nothing(kind, 'nobody running')
+          : this.slowDisk(kind, lead);
+      }
+      case 'failing-disk':
+        return this.failDisk(kind, this.pick(this.nodes));
       case 'partition-halves': {
         const order = this.shuffled(all);
         const cutAt = 1 + Math.floor(this.options.random() * (order.length - 1));
@@ -380,6 +428,7 @@ export class Nemesis {
     const network = this.options.cluster.network;
     if (network !== undefined) await network.heal();
     for (const n of this.nodes) {
+      n.disk?.set('ok');
       if (n.running && n.paused) n.resume();
       if (!n.running) n.start();
     }

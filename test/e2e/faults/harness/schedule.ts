@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom, waitFor } from '../../harness/index.js';
+import { isInjectedDiskFailure } from './disk.js';
 import {
   checkAppends,
   checkCounters,
@@ -177,14 +178,27 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     await workload?.stop().catch(() => undefined);
   }
 
+  const diskFailures = nemesis?.diskFailures ?? new Map<number, number>();
   for (const n of cluster.nodes) {
+    // A member whose disk was made to fail must fail-stop: exit 1, once per injected failure
+    // at most. Anything else that ends a member on its own is an anomaly.
+    const injected = diskFailures.get(n.id) ?? 0;
+    let failStops = 0;
     for (const exit of n.unexpectedExits) {
+      if (exit.code === 1 && failStops < injected) {
+        failStops++;
+        continue;
+      }
       anomalies.push(
         `node ${n.id} exited on its own (code ${exit.code ?? '-'}, signal ${exit.signal ?? '-'}); see ${n.logFile}`,
       );
     }
+    if (injected > 0)
+      notes.push(`node ${n.id}: disk failed ${injected}×, fail-stopped ${failStops}×`);
   }
-  anomalies.push(...fatalLogLines(cluster));
+  anomalies.push(...fatalLogLines(cluster, diskFailures));
+  if (cluster.diskFaultsUnavailable !== undefined)
+    notes.push(`disk faults left out: ${cluster.diskFaultsUnavailable}`);
 
   for (const issue of nemesis?.knownIssues ?? []) {
     notes.push(`known issue (reported, not failed on): ${issue}`);
@@ -363,8 +377,11 @@ async function convergence(cluster: FaultCluster, keys: readonly string[]): Prom
   return [`members did not converge within ${RECOVERY_MS} ms (${last})`];
 }
 
-/** Fatal lines (pino level 60) in any member's log, all incarnations. */
-function fatalLogLines(cluster: FaultCluster): string[] {
+/**
+ * Fatal lines (pino level 60) in any member's log, all incarnations, except a member's
+ * fail-stop on the I/O error the nemesis injected into its disk.
+ */
+function fatalLogLines(cluster: FaultCluster, diskFailures: ReadonlyMap<number, number>): string[] {
   const out: string[] = [];
   for (const n of cluster.nodes) {
     let text = '';
@@ -375,6 +392,7 @@ function fatalLogLines(cluster: FaultCluster): string[] {
     }
     for (const line of text.split('\n')) {
       if (!line.startsWith('{"level":60')) continue;
+      if ((diskFailures.get(n.id) ?? 0) > 0 && isInjectedDiskFailure(line)) continue;
       out.push(`node ${n.id} logged a fatal error: ${line.slice(0, 600)}`);
     }
   }
