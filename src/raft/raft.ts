@@ -161,6 +161,14 @@ export class Raft {
   /** This leader sent TimeoutNow in its term: the transferee may have won with votes that
    *  disregard leases, so this leader's lease proves nothing any more (lease reads go safe). */
   private leaseRevoked = false;
+  /**
+   * Leader only: ticks since this node became leader, the clock its lease is measured on.
+   * Heartbeats carry it (in `index`, plus one so that 0 means "not stamped") and followers
+   * echo it back.
+   */
+  private leaderTicks = 0;
+  /** Leader only: voter -> the newest `leaderTicks` stamp it echoed back. */
+  private leaseAcks = new Map<NodeId, number>();
   private readonly maxMsgSize: number;
   private readonly maxUncommittedSize: number;
   private readonly random: RandomInt;
@@ -297,7 +305,8 @@ export class Raft {
     const pr = this.prs.progress.get(to)!;
     // A follower may not have the leader's whole log: never tell it to commit past its match.
     const commit = index(Math.min(pr.match, this.raftLog.committed));
-    this.send(message({ type: 'MsgHeartbeat', to, commit, context }));
+    const stamp = index(this.leaderTicks + 1);
+    this.send(message({ type: 'MsgHeartbeat', to, commit, context, index: stamp }));
   }
 
   /** Marks every follower for an append at the next flush (batched; see {@link flushBroadcasts}). */
@@ -461,6 +470,8 @@ export class Raft {
     this.appendBroadcastPending = false;
     this.readBroadcastPending = false;
     this.leaseRevoked = false;
+    this.leaderTicks = 0;
+    this.leaseAcks = new Map();
   }
 
   becomeFollower(newTerm: Term, lead: NodeId): void {
@@ -634,6 +645,7 @@ export class Raft {
       if (this.role === 'leader' && this.leadTransferee !== NONE) this.abortLeaderTransfer();
     }
     if (this.role !== 'leader') return;
+    this.leaderTicks++;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
       this.step(message({ type: 'MsgBeat', from: this.id }));
@@ -931,6 +943,10 @@ export class Raft {
 
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
+    if (m.index > 0) {
+      const sentAt = m.index - 1;
+      if (sentAt > (this.leaseAcks.get(m.from) ?? -1)) this.leaseAcks.set(m.from, sentAt);
+    }
     pr.msgAppFlowPaused = false;
     // A full window may be full of lost appends: nothing would ever be sent to this follower
     // again. Free one slot per heartbeat; the follower rejects the gap if the appends were
@@ -979,11 +995,13 @@ export class Raft {
 
   private serveReadIndex(m: Message): void {
     const lease =
-      (m.leaseRead || this.readOnlyOption === 'lease') && this.checkQuorum && !this.leaseRevoked;
+      (m.leaseRead || this.readOnlyOption === 'lease') &&
+      this.checkQuorum &&
+      !this.leaseRevoked &&
+      this.leaseHolds();
     if (lease) {
-      // With check-quorum a leader steps down within an election timeout of losing its
-      // quorum, and followers ignore votes while they hear from it: its commit index is
-      // current without a round trip, as long as clocks do not drift beyond the timeout.
+      // No other leader can exist yet (see leaseHolds): the commit index is current without a
+      // round trip. Otherwise the read takes the safe path below rather than failing.
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }
@@ -991,6 +1009,27 @@ export class Raft {
     // The leader's own acknowledgement counts toward the quorum.
     this.readOnly.recvAck(this.id, m.context);
     this.readBroadcastPending = true;
+  }
+
+  /**
+   * Whether a quorum of voters acknowledged a heartbeat this leader sent at most
+   * `electionTimeout - 2` of its ticks ago. A voter that received a heartbeat refuses votes
+   * (check-quorum) until a full election timeout of ITS ticks has passed since then; one tick
+   * of margin covers where in a tick the heartbeat arrived, one where in a tick this check
+   * runs. Every possible new leader needs a vote from that quorum, so none can exist while
+   * this holds — given tick rates that agree, and voters that do not restart (a restarted
+   * voter forgets whom it heard). Measuring from when the heartbeat was SENT, not when its
+   * answer arrived, is what makes a delayed answer harmless; etcd's check-quorum-only lease
+   * can outlive a partition by up to a second election timeout.
+   */
+  private leaseHolds(): boolean {
+    const horizon = this.leaderTicks - (this.electionTimeout - 2);
+    const votes = new Map<NodeId, boolean>();
+    this.prs.visit((id, pr) => {
+      if (pr.isLearner) return;
+      votes.set(id, id === this.id || (this.leaseAcks.get(id) ?? -1) >= horizon);
+    });
+    return this.prs.config.voters.voteResult(votes) === 'won';
   }
 
   private respondToReadIndex(request: Message, readIndex: Index): void {
@@ -1146,7 +1185,10 @@ export class Raft {
 
   private handleHeartbeat(m: Message): void {
     this.raftLog.commitTo(m.commit);
-    this.send(message({ type: 'MsgHeartbeatResp', to: m.from, context: m.context }));
+    // Echo the leader's tick stamp: it measures its lease from when it sent this heartbeat.
+    this.send(
+      message({ type: 'MsgHeartbeatResp', to: m.from, context: m.context, index: m.index }),
+    );
   }
 
   private handleSnapshot(m: Message): void {

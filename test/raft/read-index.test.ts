@@ -217,6 +217,40 @@ describe('lease reads', () => {
     assert.deepEqual(reads(c, 1), []);
   });
 
+  it('a partitioned leader stops answering from its lease before anyone else can be elected', () => {
+    // Check-quorum alone lets a cut-off leader keep leading until the end of its NEXT
+    // check-quorum window (up to two election timeouts), while the others may elect a new
+    // leader one election timeout after they last heard from it: a lease measured by
+    // check-quorum serves reads that miss the new leader's writes. The lease is measured from
+    // when the last heartbeat a quorum acknowledged was sent.
+    const c = new TestCluster(ids(1, 2, 3), { checkQuorum: true, readOnlyOption: 'lease' });
+    c.elect(1);
+    // Heartbeat rounds until the leader's check-quorum window has just restarted, so that
+    // its next check still finds both followers recently active.
+    do {
+      c.tickAll();
+      c.stabilize();
+    } while (c.raft(1).electionElapsed !== 1);
+    c.isolate(1);
+    let written = -1;
+    for (let tick = 0; tick < 40; tick++) {
+      c.tickAll();
+      c.stabilize();
+      const other = c.leaders().find((id) => id !== 1);
+      if (other !== undefined && written < 0) {
+        c.node(other).rawNode.propose(bytes('new'));
+        c.stabilize();
+        written = c.raft(other).raftLog.committed;
+      }
+      if (written >= 0 && c.raft(1).role === 'leader') {
+        c.node(1).rawNode.readIndex(ctx(`r${tick}`));
+        c.stabilize();
+        for (const [, i] of reads(c, 1)) assert.ok(i >= written, `stale read at ${i} < ${written}`);
+      }
+    }
+    assert.ok(written >= 0, 'the majority side elected a leader and wrote');
+  });
+
   it('a new leader does not answer from its lease before its first commit', () => {
     const c = new TestCluster(ids(1, 2, 3), { checkQuorum: true, readOnlyOption: 'lease' });
     c.node(1).rawNode.campaign();

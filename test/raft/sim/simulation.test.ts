@@ -6,17 +6,18 @@
  *   REDRAFT_SIM_SEED_BASE=<n>   first seed of the run (default 1), to explore other seeds
  *   REDRAFT_SIM_SEED=<n>        run exactly that one schedule
  *   REDRAFT_SIM_TRACE=1         with REDRAFT_SIM_SEED: print every event and message
- *   REDRAFT_SIM_LEASE_READS=1   also issue lease reads (see below)
+ *   REDRAFT_SIM_LEASE_READS=0   leave lease reads out (see below)
  *
- * LEASE_READS: a lease read trusts that the leader still leads because check-quorum would
- * have deposed it. But the leader checks its quorum only once per election timeout, over the
- * whole past timeout, while a follower's lease runs from the last message it received: a
- * follower cut off from the leader just after answering it may vote a new leader in up to
- * about one election timeout before the old leader steps down, and in that window the old
- * leader answers lease reads from a stale commit index. With lease reads on, the simulation
- * finds such stale reads (e.g. REDRAFT_SIM_LEASE_READS=1 REDRAFT_SIM_SEED=25910 at the time of
- * writing), so they are left out of the default run until the lease is measured from when the
- * acknowledged heartbeats were sent.
+ * LEASE_READS: where a schedule has check-quorum, half of its reads are lease reads. A lease
+ * read trusts that no other leader can exist yet. Measured by check-quorum alone (etcd's
+ * way) that is false: the leader checks its quorum once per election timeout, over the whole
+ * past timeout, so a follower cut off just after answering it may vote a new leader in up to
+ * about one election timeout before the old leader steps down. This simulation found such
+ * stale reads (seed 25910 at the time); the lease is now measured from when the heartbeats a
+ * quorum acknowledged were SENT (Raft.leaseHolds), and 35,000 schedules with lease reads pass
+ * (seeds 1-35000). A regression test pins the scenario down in read-index.test.ts. Not
+ * covered by the lease, by design: tick rates that disagree, and a voter that restarts (it
+ * forgets whom it heard from) within the lease.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -43,7 +44,7 @@ const single = envInt('REDRAFT_SIM_SEED');
 const base = envInt('REDRAFT_SIM_SEED_BASE') ?? 1;
 const count = envInt('REDRAFT_SIM_SCHEDULES') ?? DEFAULT_SCHEDULES;
 const seeds = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => base + i);
-const leaseReads = process.env.REDRAFT_SIM_LEASE_READS === '1';
+const leaseReads = process.env.REDRAFT_SIM_LEASE_READS !== '0';
 const trace =
   single !== undefined && process.env.REDRAFT_SIM_TRACE === '1'
     ? (line: string): void => {

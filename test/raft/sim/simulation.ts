@@ -75,8 +75,8 @@ export interface RunOptions {
   /** Steps in the fault phase; drawn from the seed when omitted. */
   readonly faultSteps?: number;
   /**
-   * Also issue lease reads (when the schedule has check-quorum). Off by default: a lease read
-   * can be stale by design here (see the note on LEASE_READS in simulation.test.ts).
+   * Also issue lease reads (when the schedule has check-quorum); see the note on LEASE_READS
+   * in simulation.test.ts.
    */
   readonly leaseReads?: boolean;
 }
@@ -114,7 +114,7 @@ export interface ScheduleResult {
 export function reproduceCommand(seed: number, opts: RunOptions = {}, trace = false): string {
   const env = [
     `REDRAFT_SIM_SEED=${seed}`,
-    ...(opts.leaseReads === true ? ['REDRAFT_SIM_LEASE_READS=1'] : []),
+    ...(opts.leaseReads === true ? [] : ['REDRAFT_SIM_LEASE_READS=0']),
     ...(trace ? ['REDRAFT_SIM_TRACE=1'] : []),
   ];
   return `npm run build && ${env.join(' ')} node scripts/run-tests.mjs test/raft/sim`;
