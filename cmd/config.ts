@@ -161,12 +161,28 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   },
   { key: 'requirepass', kind: 'string', help: 'password Redis clients must AUTH with' },
   { key: 'authToken', kind: 'string', help: 'bearer token for REST and gRPC' },
-  { key: 'tlsCert', kind: 'string', help: 'PEM certificate for the client ports' },
-  { key: 'tlsKey', kind: 'string', help: 'PEM key for the client ports' },
-  { key: 'tlsCa', kind: 'string', help: 'PEM CA for client certificates (optional)' },
-  { key: 'peerTlsCert', kind: 'string', help: 'PEM certificate for mutual TLS between members' },
-  { key: 'peerTlsKey', kind: 'string', help: 'PEM key for mutual TLS between members' },
-  { key: 'peerTlsCa', kind: 'string', help: 'PEM CA that signs member certificates' },
+  {
+    key: 'tlsCert',
+    kind: 'string',
+    help: 'PEM certificate for the client ports: with --tls-key, they serve TLS only',
+  },
+  { key: 'tlsKey', kind: 'string', help: 'PEM key for --tls-cert' },
+  {
+    key: 'tlsCa',
+    kind: 'string',
+    help: 'PEM CA: clients must present a certificate it signed (followers verify the leader with it)',
+  },
+  {
+    key: 'peerTlsCert',
+    kind: 'string',
+    help: 'PEM certificate of this member for mutual TLS between members (all three --peer-tls-*)',
+  },
+  { key: 'peerTlsKey', kind: 'string', help: 'PEM key for --peer-tls-cert' },
+  {
+    key: 'peerTlsCa',
+    kind: 'string',
+    help: 'PEM CA that signs every member certificate; peers without one are refused',
+  },
 ];
 
 export function flagName(key: string): string {
@@ -310,6 +326,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError('--heartbeat-ticks must be smaller than --election-ticks');
   }
+  checkTlsFlags(str('tlsCert'), str('tlsKey'), str('tlsCa'));
+  checkPeerTlsFlags(str('peerTlsCert'), str('peerTlsKey'), str('peerTlsCa'));
   const peerAddr = addr('peerAddr');
   const respAddr = addr('respAddr');
   const httpAddr = addr('httpAddr');
@@ -346,6 +364,26 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     peerTlsKey: str('peerTlsKey'),
     peerTlsCa: str('peerTlsCa'),
   };
+}
+
+/** Client-port TLS: certificate and key together; a client CA only on top of them. */
+function checkTlsFlags(cert: string, key: string, ca: string): void {
+  if ((cert === '') !== (key === '')) {
+    throw new ConfigError('--tls-cert and --tls-key must be given together');
+  }
+  if (ca !== '' && cert === '') {
+    throw new ConfigError('--tls-ca needs --tls-cert and --tls-key (it makes TLS mutual)');
+  }
+}
+
+/** Peer TLS is mutual or absent: a CA without which peers could not be checked is refused. */
+function checkPeerTlsFlags(cert: string, key: string, ca: string): void {
+  const given = [cert, key, ca].filter((v) => v !== '').length;
+  if (given !== 0 && given !== 3) {
+    throw new ConfigError(
+      '--peer-tls-cert, --peer-tls-key and --peer-tls-ca must be given together (mutual TLS between members)',
+    );
+  }
 }
 
 export function parseHostPort(s: string, what: string): { host: string; port: number } {

@@ -14,12 +14,16 @@ import { KvService } from '../src/node/kv-service.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
 import { createRootLogger } from '../src/observe/logger.js';
+import { NodeMetrics } from '../src/observe/metrics.js';
+import { observeMember } from '../src/observe/observability.js';
 import { EMPTY_CONF_STATE, nodeId, type Snapshot } from '../src/raft/index.js';
+import { respCommandNames } from '../src/resp/dispatcher.js';
 import { RespLeaderForwarder } from '../src/resp/leader-forwarder.js';
 import { RespServer } from '../src/resp/server.js';
 import { LevelLogStorage, SnapshotStore, StorageCorruptError } from '../src/storage/index.js';
 import { GrpcTransport } from '../src/transport/grpc-transport.js';
 import { parseHostPort, type ServerConfig } from './config.js';
+import { loadServerSecurity } from './security.js';
 
 async function packageVersion(): Promise<string> {
   try {
@@ -64,9 +68,14 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   });
   const id = nodeId(config.id);
   const version = await packageVersion();
+  // Metrics: storage, node and RESP report to this member's registry; observeMember (below)
+  // adds health. TLS material is read now so that a bad file stops the start at once.
+  const metrics = new NodeMetrics({ commandNames: respCommandNames() });
+  const security = await loadServerSecurity(config);
   await mkdir(config.dataDir, { recursive: true });
   const log = await LevelLogStorage.open(join(config.dataDir, 'raft'), {
     logger: logger.child({ component: 'storage' }),
+    observer: metrics.log,
     // A damaged entry past the commit index may still have been acknowledged; dropping it
     // leaves this member stuck behind a leader that will never re-send it (see the header of
     // level-log-storage.ts). LevelDB itself discards a torn, never-acknowledged last batch.
@@ -74,6 +83,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   });
   const snapshots = await SnapshotStore.open(join(config.dataDir, 'snapshots'), {
     logger: logger.child({ component: 'snapshots' }),
+    observer: metrics.snapshots,
   });
   if (log.isEmpty()) {
     if (config.initialCluster.size > 0) {
@@ -106,6 +116,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     id,
     listenAddress: config.peerAddr,
     logger: logger.child({ component: 'transport' }),
+    credentials: security.peerCredentials,
   });
   const peers = new Map<number, string>(config.initialCluster);
   for (const m of fsm.members.values()) peers.set(m.id, m.peerAddr);
@@ -136,7 +147,10 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     heartbeatTicks: config.heartbeatTicks,
     snapshotEntries: config.snapshotEntries,
     sync: config.sync,
+    observer: metrics.raft,
   });
+  // The HTTP gateway serves `observed.gateway` (metrics, livez, readyz).
+  const observed = observeMember(metrics, { node, transport });
 
   const self: MemberInfo = {
     id: config.id,
@@ -152,6 +166,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
           // Generous: a deep pipeline queued behind others on the shared connection must not
           // be mistaken for a dead leader (a dead connection fails at once anyway).
           Math.max(30_000, config.tickMs * config.electionTicks * 3),
+          security.clientTls,
         )
       : undefined;
   const kv = new KvService(node, fsm, forwarder, Date.now, config.maxEntryBytes);
@@ -199,6 +214,8 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     routing: config.routing,
     consistency: config.readConsistency,
     limits: { maxBulkLength: config.protoMaxBulkLen },
+    tls: security.clientTls,
+    observer: metrics.resp,
   });
   let bound: { host: string; port: number };
   try {
@@ -213,11 +230,23 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   }
   const republish = setInterval(publish, config.tickMs * config.electionTicks);
   logger.info(
-    { resp: `${bound.host}:${bound.port}`, peer: config.peerAddr, version },
+    {
+      resp: `${bound.host}:${bound.port}`,
+      peer: config.peerAddr,
+      version,
+      respTls:
+        security.clientTls === undefined
+          ? 'off'
+          : security.clientTls.ca === undefined
+            ? 'on'
+            : 'mutual',
+      peerTls: security.peerCredentials === undefined ? 'off' : 'mutual',
+    },
     'redraft server started',
   );
 
   const outcome = await Promise.race([signalled, failed]);
+  observed.health.markStopping();
   clearInterval(republish);
   stopSweeper();
   if (typeof outcome === 'number') {

@@ -31,6 +31,7 @@ import {
   ShuttingDownError,
 } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
+import type { RaftNodeObserver } from './node-observer.js';
 import type { Ticker } from './ticker.js';
 
 /** Upper bound on the bytes applied in one go outside the Ready loop. */
@@ -92,10 +93,14 @@ export interface RaftNodeOptions<R> {
   maxInflightMsgs?: number;
   /** Leader lease reads may be requested (needs check-quorum, which is always on). */
   requestTimeoutMs?: number;
+  /** Metrics hooks; without one the node takes no timings. */
+  observer?: RaftNodeObserver;
 }
 
 interface ProposalWaiter<R> {
   readonly term: Term;
+  /** performance.now() when proposed; 0 without an observer. */
+  readonly proposedAt: number;
   readonly resolve: (result: R) => void;
   readonly reject: (err: Error) => void;
 }
@@ -133,6 +138,7 @@ export class RaftNode<R> {
   private readonly compactionWindow: number;
   private readonly sync: boolean;
   private readonly requestTimeoutMs: number;
+  private readonly observer: RaftNodeObserver | undefined;
 
   private confState: ConfState;
   private latestSnapshot: Snapshot | undefined;
@@ -174,6 +180,7 @@ export class RaftNode<R> {
     this.snapshotEntries = options.snapshotEntries ?? 10_000;
     this.compactionWindow = options.compactionWindow ?? Math.min(5_000, this.snapshotEntries);
     this.sync = options.sync ?? true;
+    this.observer = options.observer;
     this.latestSnapshot = options.initialSnapshot;
     const electionTicks = options.electionTicks ?? 10;
     this.requestTimeoutMs = options.requestTimeoutMs ?? electionTicks * options.tickMs * 3;
@@ -243,6 +250,16 @@ export class RaftNode<R> {
     return this.appliedIndex;
   }
 
+  /** The highest index this node knows to be committed (its core's view, always current). */
+  get commitIndex(): Index {
+    return this.rawNode.raft.raftLog.committed;
+  }
+
+  /** Why the node stopped on its own (fail-stop), or undefined while it has not. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
   get currentConfState(): ConfState {
     return this.confState;
   }
@@ -276,10 +293,19 @@ export class RaftNode<R> {
     // Unreachable while the core leads; if it ever is, the core forwarded the entry to
     // another leader, which may commit it: the outcome is unknown, not "not applied".
     if (receipt === undefined) return Promise.reject(new LeadershipLostError());
-    const term = receipt.term;
-    const at = receipt.index;
+    return this.awaitApply(receipt.term, receipt.index);
+  }
+
+  /** The promise of a proposal the core accepted at `at`, settled when that index applies. */
+  private awaitApply(term: Term, at: Index): Promise<R> {
+    const observer = this.observer;
+    let proposedAt = 0;
+    if (observer !== undefined) {
+      observer.proposed();
+      proposedAt = performance.now();
+    }
     const promise = new Promise<R>((resolve, reject) => {
-      this.proposals.set(at, { term, resolve, reject });
+      this.proposals.set(at, { term, proposedAt, resolve, reject });
     });
     this.schedule();
     return promise;
@@ -310,13 +336,7 @@ export class RaftNode<R> {
       return Promise.reject(this.mapCoreError(err));
     }
     if (receipt === undefined) return Promise.reject(new LeadershipLostError());
-    const at = receipt.index;
-    const term = receipt.term;
-    const promise = new Promise<R>((resolve, reject) => {
-      this.proposals.set(at, { term, resolve, reject });
-    });
-    this.schedule();
-    return promise.then(() => this.confState);
+    return this.awaitApply(receipt.term, receipt.index).then(() => this.confState);
   }
 
   /**
@@ -422,9 +442,8 @@ export class RaftNode<R> {
     const lo = this.appliedIndex + 1;
     if (lo < log.firstIndex()) return; // a snapshot is on its way: the Ready loop handles it
     try {
-      for (const entry of log.slice(index(lo), index(committed + 1), EARLY_APPLY_BYTES)) {
-        this.applyEntry(entry);
-      }
+      const entries = log.slice(index(lo), index(committed + 1), EARLY_APPLY_BYTES);
+      this.applyRange(entries, 0, entries.length);
     } catch (err) {
       this.fail(err);
       return;
@@ -514,9 +533,9 @@ export class RaftNode<R> {
       applyNow < rd.committedEntries.length &&
       rd.committedEntries[applyNow]!.index < firstNew
     ) {
-      this.applyEntry(rd.committedEntries[applyNow]!);
       applyNow++;
     }
+    this.applyRange(rd.committedEntries, 0, applyNow);
     // 1. Durable first: the snapshot file, then entries + hard state (+ snapshot metadata)
     //    in one atomic batch. Nothing that depends on them is sent before this completes.
     if (rd.snapshot !== undefined) await this.snapshots.save(rd.snapshot);
@@ -536,14 +555,13 @@ export class RaftNode<R> {
       this.latestSnapshot = rd.snapshot;
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
+      this.observer?.snapshotInstalled(rd.snapshot.data.length);
       this.logger.info(
         { index: rd.snapshot.metadata.index },
         'restored state from leader snapshot',
       );
     }
-    for (let i = applyNow; i < rd.committedEntries.length; i++) {
-      this.applyEntry(rd.committedEntries[i]!);
-    }
+    this.applyRange(rd.committedEntries, applyNow, rd.committedEntries.length);
     // 4. Reads: record where each batch may be served; serveReads() resolves them.
     for (const rs of rd.readStates) {
       const batchState = this.readBatches.get(contextKey(rs.context));
@@ -552,8 +570,28 @@ export class RaftNode<R> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState.role, rd.softState.lead);
   }
 
-  private applyEntry(entry: Entry): void {
-    if (entry.index <= this.appliedIndex) return; // applied early (applyCommittedNow)
+  /**
+   * Applies `entries[from..to)`. Observed, each entry's time is measured from the end of the
+   * previous one: one clock read per entry.
+   */
+  private applyRange(entries: readonly Entry[], from: number, to: number): void {
+    const observer = this.observer;
+    if (observer === undefined) {
+      for (let i = from; i < to; i++) this.applyEntry(entries[i]!);
+      return;
+    }
+    let started = performance.now();
+    for (let i = from; i < to; i++) {
+      if (!this.applyEntry(entries[i]!)) continue;
+      const done = performance.now();
+      observer.entryApplied(done - started);
+      started = done;
+    }
+  }
+
+  /** Applies one committed entry and settles its proposal; false if it was applied before. */
+  private applyEntry(entry: Entry): boolean {
+    if (entry.index <= this.appliedIndex) return false; // applied early (applyCommittedNow)
     let result: R | undefined;
     let error: Error | undefined;
     if (entry.type === EntryType.ConfChange) {
@@ -574,24 +612,28 @@ export class RaftNode<R> {
     }
     this.appliedIndex = entry.index;
     const waiter = this.proposals.get(entry.index);
-    if (waiter === undefined) return;
+    if (waiter === undefined) return true;
     this.proposals.delete(entry.index);
     if (waiter.term !== entry.term) {
       // Another leader's entry took this slot: our proposal was lost.
+      this.observer?.proposalFailed(1);
       waiter.reject(new LeadershipLostError());
-    } else if (error !== undefined) {
-      waiter.reject(error);
     } else {
-      waiter.resolve(result as R);
+      this.observer?.proposalApplied(performance.now() - waiter.proposedAt);
+      if (error !== undefined) waiter.reject(error);
+      else waiter.resolve(result as R);
     }
+    return true;
   }
 
   private onSoftState(role: Role, lead: NodeId): void {
     const wasLeader = this.role === 'leader';
+    if (lead !== this.leaderId && lead !== NONE) this.observer?.leaderChanged(lead);
     this.role = role;
     this.leaderId = lead;
     if (wasLeader && role !== 'leader') {
       // Our proposals may or may not commit under the next leader: say so, never "OK".
+      if (this.proposals.size > 0) this.observer?.proposalFailed(this.proposals.size);
       for (const waiter of this.proposals.values()) waiter.reject(new LeadershipLostError());
       this.proposals.clear();
       for (const [key, b] of this.readBatches) {
@@ -663,20 +705,25 @@ export class RaftNode<R> {
     const at = this.appliedIndex;
     const snapTerm = this.rawNode.raft.raftLog.termOrUndefined(at);
     if (snapTerm === undefined) return;
+    const started = performance.now();
     const snapshot: Snapshot = {
       metadata: { index: at, term: snapTerm, confState: this.confState },
       data: this.fsm.snapshot().serialize(),
     };
-    this.snapshotTask = this.writeSnapshot(snapshot, last).finally(() => {
+    this.snapshotTask = this.writeSnapshot(snapshot, last, started).finally(() => {
       this.snapshotTask = undefined;
       // Enough may have been applied meanwhile for the next one.
       this.schedule();
     });
   }
 
-  private async writeSnapshot(snapshot: Snapshot, previous: number): Promise<void> {
+  /** `started`: performance.now() before the state was serialized. */
+  private async writeSnapshot(
+    snapshot: Snapshot,
+    previous: number,
+    started: number,
+  ): Promise<void> {
     const at = snapshot.metadata.index;
-    const started = performance.now();
     try {
       await this.snapshots.save(snapshot);
       await this.log.recordSnapshot(snapshot);
@@ -688,8 +735,10 @@ export class RaftNode<R> {
       // previous file plus the log rebuild the state (LevelLogStorage.adoptSnapshot).
       const compactTo = Math.min(at - this.compactionWindow, previous);
       if (compactTo > this.log.firstIndex()) await this.log.compact(index(compactTo));
+      const ms = performance.now() - started;
+      this.observer?.snapshotTaken(ms, snapshot.data.length);
       this.logger.info(
-        { index: at, bytes: snapshot.data.length, ms: Math.round(performance.now() - started) },
+        { index: at, bytes: snapshot.data.length, ms: Math.round(ms) },
         'snapshot taken and log compacted',
       );
     } catch (err) {
@@ -726,6 +775,7 @@ export class RaftNode<R> {
   }
 
   private failAll(err: Error): void {
+    if (this.proposals.size > 0) this.observer?.proposalFailed(this.proposals.size);
     for (const waiter of this.proposals.values()) waiter.reject(err);
     this.proposals.clear();
     for (const b of this.readBatches.values()) for (const w of b.waiters) w.reject(err);

@@ -5,6 +5,7 @@ import type { Result } from '../fsm/result.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { ReplyWriter, type RespVersion } from './encoder.js';
 import { RespParser } from './parser.js';
+import type { CommandRecorder, RespObserver } from './resp-observer.js';
 import { writeResult } from './result-writer.js';
 
 /** How a command's reply is produced. */
@@ -30,6 +31,10 @@ interface Slot {
   done: boolean;
   /** Fills the writer with this slot's reply. */
   emit: ((w: ReplyWriter) => void) | undefined;
+  /** Times the command when the server is observed. */
+  readonly recorder: CommandRecorder | undefined;
+  /** performance.now() when the command's bytes arrived (0 unobserved). */
+  readonly arrivedAt: number;
 }
 
 let nextClientId = 1;
@@ -73,13 +78,22 @@ export class Connection {
   private gate: Promise<unknown> | undefined;
   private closeAfterFlush = false;
   private flushScheduled = false;
+  private readonly observer: RespObserver | undefined;
+  /** When the chunk being parsed arrived: every command in it shares the timestamp. */
+  private arrivedAt = 0;
 
   constructor(
     readonly socket: Socket,
     private readonly dispatcher: Dispatcher,
-    options: { requirepass: string; consistency: ReadConsistency; parser: RespParser },
+    options: {
+      requirepass: string;
+      consistency: ReadConsistency;
+      parser: RespParser;
+      observer?: RespObserver | undefined;
+    },
   ) {
     this.parser = options.parser;
+    this.observer = options.observer;
     this.authenticated = options.requirepass === '';
     this.consistency = options.consistency;
     socket.setNoDelay(true);
@@ -116,6 +130,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.observer !== undefined) this.arrivedAt = performance.now();
     const commands = this.parser.feed(chunk);
     for (const argv of commands) {
       if (this.closeAfterFlush) break;
@@ -153,7 +168,7 @@ export class Connection {
       return;
     }
     // Reserve the reply slot now so that order is kept; run once the gate opens.
-    const slot: Slot = { done: false, emit: undefined };
+    const slot = this.newSlot(name);
     this.slots.push(slot);
     const db = this.db;
     const p = gate.then(() => {
@@ -167,9 +182,25 @@ export class Connection {
 
   /** Dispatches now; returns a promise when the reply comes later. */
   private run(argv: Buffer[], name: string): Promise<void> | undefined {
-    const slot: Slot = { done: false, emit: undefined };
+    const slot = this.newSlot(name);
     this.slots.push(slot);
     return this.settle(slot, this.safeDispatch(argv, name, this.db));
+  }
+
+  private newSlot(name: string): Slot {
+    return {
+      done: false,
+      emit: undefined,
+      recorder: this.observer?.command(name),
+      arrivedAt: this.arrivedAt,
+    };
+  }
+
+  /** The slot's reply is known. */
+  private complete(slot: Slot, emit: (w: ReplyWriter) => void): void {
+    slot.emit = emit;
+    slot.done = true;
+    if (slot.recorder !== undefined) slot.recorder.record(performance.now() - slot.arrivedAt);
   }
 
   private safeDispatch(argv: Buffer[], name: string, db: number): Outcome {
@@ -183,31 +214,27 @@ export class Connection {
   private settle(slot: Slot, outcome: Outcome): Promise<void> | undefined {
     switch (outcome.kind) {
       case 'emit':
-        slot.emit = outcome.emit;
-        slot.done = true;
+        this.complete(slot, outcome.emit);
         this.advance();
         return undefined;
       case 'result': {
         const v = outcome.value;
         if (!(v instanceof Promise)) {
-          slot.emit = (w) => {
+          this.complete(slot, (w) => {
             writeResult(w, v);
-          };
-          slot.done = true;
+          });
           this.advance();
           return undefined;
         }
         return v.then(
           (r) => {
-            slot.emit = (w) => {
+            this.complete(slot, (w) => {
               writeResult(w, r);
-            };
-            slot.done = true;
+            });
             this.advanceAndFlush();
           },
           (err: unknown) => {
-            slot.emit = errorEmitter(err);
-            slot.done = true;
+            this.complete(slot, errorEmitter(err));
             this.advanceAndFlush();
           },
         );
@@ -215,13 +242,11 @@ export class Connection {
       case 'custom':
         return outcome.value.then(
           (emit) => {
-            slot.emit = emit;
-            slot.done = true;
+            this.complete(slot, emit);
             this.advanceAndFlush();
           },
           (err: unknown) => {
-            slot.emit = errorEmitter(err);
-            slot.done = true;
+            this.complete(slot, errorEmitter(err));
             this.advanceAndFlush();
           },
         );
@@ -230,7 +255,7 @@ export class Connection {
 
   /** Queues a reply computed now, behind any pending ones. */
   private pushSync(emit: (w: ReplyWriter) => void): void {
-    this.slots.push({ done: true, emit });
+    this.slots.push({ done: true, emit, recorder: undefined, arrivedAt: 0 });
     this.advance();
   }
 

@@ -471,6 +471,14 @@ export class CommandDispatcher implements Dispatcher {
   }
 }
 
+/** Every command name a client may send to this server, lower-case (for per-command metrics). */
+export function respCommandNames(): string[] {
+  const names = new Set<string>([...LOCAL_COMMANDS.keys(), ...TX_ARITY.keys(), 'exec']);
+  names.add(FORWARDED_TRANSACTION);
+  for (const [name, def] of COMMAND_DEFS) if (!def.flags.includes('internal')) names.add(name);
+  return [...names].sort();
+}
+
 function arityOk(arity: number, n: number): boolean {
   return arity > 0 ? n === arity : n >= -arity;
 }

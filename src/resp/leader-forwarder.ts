@@ -1,8 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, rootCertificates, type ConnectionOptions } from 'node:tls';
 import { RedraftError } from '../errors.js';
 import type { MemberInfo } from '../fsm/entry-codec.js';
 import { CommandError, Status, type Result } from '../fsm/result.js';
 import type { LeaderForwarder } from '../node/kv-service.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import type { Reply } from './encoder.js';
 import { ReplyParser, encodeCommand } from './reply-parser.js';
 
@@ -27,14 +29,16 @@ class LeaderConnection {
   constructor(
     readonly address: string,
     password: string,
+    tls: ConnectionOptions | undefined,
   ) {
     const sep = address.lastIndexOf(':');
     const host = address.slice(0, sep).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(sep + 1));
-    this.socket = connect({ host, port });
+    this.socket = tls === undefined ? connect({ host, port }) : connectTls({ ...tls, host, port });
     this.socket.setNoDelay(true);
     this.ready = new Promise((resolve, reject) => {
-      this.socket.once('connect', () => {
+      // Over TLS the leader is usable once its certificate checked out, not at TCP connect.
+      this.socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         resolve();
       });
       this.socket.once('error', reject);
@@ -90,14 +94,33 @@ class LeaderConnection {
   }
 }
 
+/**
+ * How a follower dials the leader's TLS RESP port. It trusts the CA of `--tls-ca` when there is
+ * one (members' certificates are signed by it, and the leader then also wants ours); without
+ * one, the CAs Node trusts plus this member's own certificate, which covers members sharing a
+ * self-signed certificate. The leader's certificate must name the host of its RESP address.
+ */
+export function leaderTlsOptions(material: TlsMaterial): ConnectionOptions {
+  return {
+    ca: material.ca ?? [...rootCertificates, material.cert.toString('latin1')],
+    cert: material.cert,
+    key: material.key,
+  };
+}
+
 /** Forwards a follower's writes to the leader's RESP port over one pooled connection. */
 export class RespLeaderForwarder implements LeaderForwarder {
   private conn: LeaderConnection | undefined;
+  private readonly tls: ConnectionOptions | undefined;
 
+  /** `tls`: the member's RESP TLS material, when the RESP ports speak TLS. */
   constructor(
     private readonly password: string,
     private readonly timeoutMs: number,
-  ) {}
+    tls?: TlsMaterial,
+  ) {
+    this.tls = tls === undefined ? undefined : leaderTlsOptions(tls);
+  }
 
   async forward(leader: MemberInfo, db: number, argv: readonly Buffer[]): Promise<Result> {
     const conn = this.connection(leader.respAddr);
@@ -132,7 +155,7 @@ export class RespLeaderForwarder implements LeaderForwarder {
   private connection(address: string): LeaderConnection {
     if (this.conn === undefined || !this.conn.usable || this.conn.address !== address) {
       this.conn?.close();
-      this.conn = new LeaderConnection(address, this.password);
+      this.conn = new LeaderConnection(address, this.password, this.tls);
     }
     return this.conn;
   }

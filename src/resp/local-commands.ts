@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { COMMAND_DEFS } from '../fsm/commands/index.js';
 import { wrongArity } from '../fsm/result.js';
 import type { KvService } from '../node/kv-service.js';
@@ -117,6 +118,17 @@ function reset(ctx: LocalContext): Outcome {
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
+/**
+ * Whether `given` (the client's bytes) is the configured password (UTF-8). Digests of equal
+ * length compared in constant time: how long the check takes says nothing about how much of
+ * a guess was right, nor about the password's length.
+ */
+function passwordMatches(given: Buffer | undefined, password: string): boolean {
+  if (given === undefined || password === '') return false;
+  const digest = (b: Buffer | string): Buffer => createHash('sha256').update(b).digest();
+  return timingSafeEqual(digest(given), digest(password));
+}
+
 function auth(ctx: LocalContext, argv: Buffer[]): Outcome {
   if (argv.length > 3) return error('ERR syntax error');
   if (ctx.server.requirepass === '') {
@@ -125,8 +137,8 @@ function auth(ctx: LocalContext, argv: Buffer[]): Outcome {
     );
   }
   const user = argv.length === 3 ? str(argv[1]) : 'default';
-  if (user !== 'default' || str(argv[argv.length - 1]) !== ctx.server.requirepass)
-    return error(WRONGPASS);
+  const passed = passwordMatches(argv[argv.length - 1], ctx.server.requirepass);
+  if (user !== 'default' || !passed) return error(WRONGPASS);
   ctx.conn.authenticated = true;
   return OK;
 }
@@ -146,10 +158,8 @@ function hello(ctx: LocalContext, argv: Buffer[]): Outcome {
     const opt = str(argv[i]).toUpperCase();
     if (opt === 'AUTH' && i + 2 < argv.length) {
       const user = str(argv[i + 1]);
-      const pass = str(argv[i + 2]);
-      if (ctx.server.requirepass === '' || user !== 'default' || pass !== ctx.server.requirepass) {
-        return error(WRONGPASS);
-      }
+      const passed = passwordMatches(argv[i + 2], ctx.server.requirepass);
+      if (user !== 'default' || !passed) return error(WRONGPASS);
       ctx.conn.authenticated = true;
       i += 2;
     } else if (opt === 'SETNAME' && i + 1 < argv.length) {

@@ -1,10 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { KvService } from '../node/kv-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { Connection } from './connection.js';
 import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
 import { RespParser, type RespParserOptions } from './parser.js';
+import type { RespObserver } from './resp-observer.js';
+
+/** A client that has not finished its TLS handshake by then is dropped. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface RespServerOptions {
   readonly host: string;
@@ -17,6 +23,12 @@ export interface RespServerOptions {
   readonly routing: 'forward' | 'redirect';
   readonly consistency: ReadConsistency;
   readonly limits?: RespParserOptions;
+  /**
+   * Serve TLS only (no plain-text fallback). With a CA, clients must present a certificate it
+   * signed.
+   */
+  readonly tls?: TlsMaterial | undefined;
+  readonly observer?: RespObserver | undefined;
 }
 
 /** The Redis front door: a TCP server speaking RESP2/RESP3 to any Redis client. */
@@ -39,22 +51,58 @@ export class RespServer {
       },
     };
     this.dispatcher = new CommandDispatcher(options.kv, info);
-    this.server = createServer((socket) => {
-      this.accept(socket);
-    });
+    const tls = options.tls;
+    if (tls === undefined) {
+      this.server = createServer((socket) => {
+        this.accept(socket);
+      });
+    } else {
+      const requireClientCert = tls.ca !== undefined;
+      this.server = createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: requireClientCert,
+          rejectUnauthorized: requireClientCert,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+        },
+        (socket) => {
+          this.accept(socket);
+        },
+      );
+      // Refused handshakes are the client's problem, and may come in floods: counted, and
+      // logged only at debug level.
+      this.server.on('tlsClientError', (err: Error) => {
+        options.observer?.handshakeFailed();
+        options.logger.debug({ err }, 'RESP TLS handshake failed');
+      });
+    }
     this.server.on('error', (err) => {
       options.logger.error({ err }, 'RESP server error');
     });
   }
 
   private accept(socket: Socket): void {
+    const observer = this.options.observer;
     const conn = new Connection(socket, this.dispatcher, {
       requirepass: this.options.requirepass,
       consistency: this.options.consistency,
       parser: new RespParser(this.options.limits),
+      observer,
     });
     this.connections.add(conn);
-    socket.on('close', () => this.connections.delete(conn));
+    observer?.connectionOpened();
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      observer?.connectionClosed();
+    });
+  }
+
+  /** Clients connected now. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   listen(): Promise<{ host: string; port: number }> {

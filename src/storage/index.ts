@@ -8,6 +8,7 @@ export {
   entryKey,
   type AdoptResult,
   type LevelLogStorageOptions,
+  type LogStorageObserver,
   type LogStorageStats,
   type PersistBatch,
 } from './level-log-storage.js';
@@ -16,6 +17,7 @@ export {
   decodeSnapshotFile,
   snapshotFileName,
   type SnapshotFileInfo,
+  type SnapshotStoreObserver,
   type SnapshotStoreOptions,
 } from './snapshot-store.js';
 export {

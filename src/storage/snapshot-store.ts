@@ -45,6 +45,15 @@ export interface SnapshotStoreOptions {
   /** How many of the newest snapshot files to keep; older ones are deleted after a save. */
   readonly keep?: number;
   readonly logger: Logger;
+  /** Metrics hooks. */
+  readonly observer?: SnapshotStoreObserver;
+}
+
+/** What the store reports after each save, for metrics (src/observe implements it). */
+export interface SnapshotStoreObserver {
+  /** A snapshot file of `bytes` data bytes became durable, `durationMs` after the save began
+   *  (write, fsync, rename and directory fsync; performance.now() clock). */
+  saved(durationMs: number, bytes: number): void;
 }
 
 export interface SnapshotFileInfo {
@@ -125,6 +134,7 @@ export class SnapshotStore {
     readonly dir: string,
     private readonly keep: number,
     private readonly logger: Logger,
+    private readonly observer: SnapshotStoreObserver | undefined,
   ) {}
 
   /** Opens (creating) the directory and removes temporary files left by an interrupted save. */
@@ -139,7 +149,7 @@ export class SnapshotStore {
         logger.info({ file: name }, 'removed an unfinished snapshot file');
       }
     }
-    return new SnapshotStore(dir, keep, logger);
+    return new SnapshotStore(dir, keep, logger, options.observer);
   }
 
   /**
@@ -195,6 +205,7 @@ export class SnapshotStore {
   private async doSave(snapshot: Snapshot): Promise<void> {
     const { index, term } = snapshot.metadata;
     const name = snapshotFileName(index, term);
+    const started = performance.now();
     const temp = join(this.dir, `${name}${TEMP_MARK}${process.pid}-${this.tempSeq++}`);
     const header = encodeHeader(snapshot);
     const digest = createHash('sha256').update(header).update(snapshot.data).digest();
@@ -212,6 +223,7 @@ export class SnapshotStore {
     await fh.close();
     await rename(temp, join(this.dir, name));
     await fsyncDir(this.dir);
+    this.observer?.saved(performance.now() - started, snapshot.data.length);
     this.logger.info({ index, term, bytes: snapshot.data.length }, 'saved snapshot');
     await this.prune();
   }
