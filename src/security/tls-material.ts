@@ -2,6 +2,7 @@
  * Certificates and keys for TLS, read once at start from PEM files. The same material serves
  * node:tls (RESP, HTTPS) and @grpc/grpc-js (peer and gRPC ports).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 
@@ -68,15 +69,26 @@ export async function loadTlsMaterial(
       { cause: err },
     );
   }
-  if (material.ca !== undefined) {
+  if (material.ca !== undefined) checkCertificateBundle(material.ca, `${flag}-ca ${files.ca}`);
+  return material;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** node:tls silently ignores a CA file holding no certificate; that would refuse every peer. */
+function checkCertificateBundle(pem: Buffer, what: string): void {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    throw new TlsConfigError(`${what} is not a PEM certificate bundle: no certificate in it`);
+  }
+  for (const block of blocks) {
     try {
-      createSecureContext({ ca: material.ca });
+      new X509Certificate(block);
     } catch (err) {
       throw new TlsConfigError(
-        `${flag}-ca ${files.ca} is not a PEM certificate bundle: ${(err as Error).message}`,
+        `${what} is not a PEM certificate bundle: ${(err as Error).message}`,
         { cause: err },
       );
     }
   }
-  return material;
 }

@@ -40,6 +40,21 @@ describe('redraft server configuration', () => {
     assert.equal(parseServerConfig(['--sync'], env).sync, true);
   });
 
+  it('binds every port to 127.0.0.1 by default, and takes TLS settings from the environment', () => {
+    const c = parseServerConfig(base, {
+      REDRAFT_PEER_TLS_CERT: 'm.pem',
+      REDRAFT_PEER_TLS_KEY: 'm.key',
+      REDRAFT_PEER_TLS_CA: 'ca.pem',
+    });
+    for (const addr of [c.peerAddr, c.respAddr, c.httpAddr, c.grpcAddr]) {
+      assert.match(addr, /^127\.0\.0\.1:/);
+    }
+    assert.deepEqual(
+      [c.peerTlsCert, c.peerTlsKey, c.peerTlsCa, c.tlsCert],
+      ['m.pem', 'm.key', 'ca.pem', ''],
+    );
+  });
+
   it('reads a JSON config file below flags and environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'redraft-config-'));
     const file = join(dir, 'c.json');
@@ -67,6 +82,13 @@ describe('redraft server configuration', () => {
       /linearizable, lease or stale/,
     ],
     ['ticks', [...base, '--heartbeat-ticks', '10', '--election-ticks', '10'], /smaller/],
+    ['a TLS key without its certificate', [...base, '--tls-key', 'k.pem'], /together/],
+    ['a client CA without TLS', [...base, '--tls-ca', 'ca.pem'], /--tls-ca needs/],
+    [
+      'peer TLS without its CA',
+      [...base, '--peer-tls-cert', 'c.pem', '--peer-tls-key', 'k.pem'],
+      /mutual TLS between members/,
+    ],
   ] as const) {
     it(`refuses ${why} with a clear message`, () => {
       assert.throws(

@@ -60,7 +60,7 @@ async function waitForTlsLeader(cluster: TestCluster, options: RedisOptions): Pr
         cluster.members.map(async (m) => {
           const client = await tlsClient(m, options);
           try {
-            const info = (await client.info('raft')) as string;
+            const info = await client.info('raft');
             const leader = Number(infoField(info, 'raft_leader_id'));
             const members = infoField(info, 'raft_members') ?? '';
             if (leader === 0 || !members.includes(`${leader}@`)) throw new Error('no leader yet');
@@ -107,7 +107,7 @@ describe('RESP over TLS', { skip }, () => {
     clusterCa = certs.authority('cluster-ca');
   });
   after(() => {
-    certs?.remove();
+    certs.remove();
   });
 
   it(
