@@ -48,7 +48,14 @@ export class InProcessCluster {
     readonly members: readonly InProcessMember[],
   ) {}
 
-  static async start(size: number, options: { snapshotEntries?: number } = {}) {
+  /**
+   * `observe: false` leaves the observers out of storage, node and RESP (the registry still
+   * exists, with nothing feeding it): the baseline for measuring what metrics cost.
+   */
+  static async start(
+    size: number,
+    options: { snapshotEntries?: number; observe?: boolean; sync?: boolean } = {},
+  ) {
     const dir = mkdtempSync(join(tmpdir(), 'redraft-observe-'));
     const ports = await freePorts(size * 2);
     const peerAddr = (k: number): string => `127.0.0.1:${ports[k * 2]!}`;
@@ -63,6 +70,8 @@ export class InProcessCluster {
             peers: voters.filter((v) => v !== k + 1).map((v) => [v, peerAddr(v - 1)] as const),
             voters,
             snapshotEntries: options.snapshotEntries ?? 10_000,
+            observe: options.observe ?? true,
+            sync: options.sync ?? true,
           }),
         );
       }
@@ -110,18 +119,21 @@ async function startMember(
     peers: readonly (readonly [number, string])[];
     voters: ReturnType<typeof nodeId>[];
     snapshotEntries: number;
+    observe: boolean;
+    sync: boolean;
   },
 ): Promise<InProcessMember> {
   const logger = pino({ level: 'silent' });
   const metrics = new NodeMetrics({ commandNames: respCommandNames(), processMetrics: false });
+  const observers = layout.observe ? metrics : undefined;
   const log = await LevelLogStorage.open(join(dataDir, 'raft'), {
     logger,
     damagedTail: 'refuse',
-    observer: metrics.log,
+    observer: observers?.log,
   });
   const snapshots = await SnapshotStore.open(join(dataDir, 'snapshots'), {
     logger,
-    observer: metrics.snapshots,
+    observer: observers?.snapshots,
   });
   await log.bootstrap({ ...EMPTY_CONF_STATE, voters: layout.voters });
   const fsm = new KvStateMachine();
@@ -149,7 +161,8 @@ async function startMember(
     tickMs: TICK_MS,
     electionTicks: ELECTION_TICKS,
     snapshotEntries: layout.snapshotEntries,
-    observer: metrics.raft,
+    sync: layout.sync,
+    observer: observers?.raft,
   });
   const observed = observeMember(metrics, { node, transport });
   const forwarder = new RespLeaderForwarder('', 10_000);
@@ -164,7 +177,7 @@ async function startMember(
     requirepass: '',
     routing: 'forward',
     consistency: 'linearizable',
-    observer: metrics.resp,
+    observer: observers?.resp,
   });
   // Publishes this member's addresses in the replicated member table, as cmd/server.ts does.
   const self: MemberInfo = {
