@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 import { CertDirectory, opensslAvailable, type CertAuthority } from '../security/certs.js';
-import { TestCluster, type Member } from './harness/index.js';
+import { TestCluster, freePorts, runCli, type Member } from './harness/index.js';
 import { useClusterCleanup } from './harness/hooks.js';
 
 useClusterCleanup();
@@ -208,6 +208,43 @@ describe('RESP over TLS', { skip }, () => {
       await cluster.stop();
     },
   );
+
+  it('will not start with a TLS file it cannot use, and says which', async () => {
+    const [peer, resp] = await freePorts(2);
+    const dataDir = certs.file('unused', '');
+    const leaf = clusterCa.issue('start-check');
+    const start = (tlsArgs: string[]) =>
+      runCli([
+        'server',
+        '--id',
+        '1',
+        '--initial-cluster',
+        `1=127.0.0.1:${peer!}`,
+        '--peer-addr',
+        `127.0.0.1:${peer!}`,
+        '--resp-addr',
+        `127.0.0.1:${resp!}`,
+        '--data-dir',
+        `${dataDir}.d`,
+        ...tlsArgs,
+      ]);
+    const missing = await start(['--tls-cert', '/no/such.pem', '--tls-key', leaf.keyFile]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot start: cannot read --tls-cert file \/no\/such\.pem/);
+    const mismatched = await start([
+      '--peer-tls-cert',
+      leaf.certFile,
+      '--peer-tls-key',
+      clusterCa.keyFile,
+      '--peer-tls-ca',
+      clusterCa.certFile,
+    ]);
+    assert.equal(mismatched.code, 1);
+    assert.match(mismatched.stderr, /--peer-tls-cert .* --peer-tls-key .* not a usable/);
+    const halfPeer = await start(['--peer-tls-cert', leaf.certFile]);
+    assert.equal(halfPeer.code, 2);
+    assert.match(halfPeer.stderr, /must be given together/);
+  });
 
   it(
     'requires a client certificate signed by --tls-ca, and followers present theirs to the leader',
