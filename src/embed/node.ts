@@ -219,10 +219,12 @@ export class EmbeddedNode<S extends AnyStateMachine> implements RedraftNode<S> {
       sync,
     });
     this.raft.onFailure((error) => {
-      // Release the port and the data directory: a failed member must not linger half-alive.
-      void this.stop({ transferLeadership: false }).finally(() => {
+      const notify = (): void => {
         for (const listener of this.failureListeners) listener(error);
-      });
+      };
+      // Release the port and the data directory first: a failed member must not linger
+      // half-alive, and a listener may want to start it again.
+      this.stop({ transferLeadership: false }).then(notify, notify);
     });
   }
 

@@ -272,6 +272,44 @@ describe('startCluster', () => {
     assert.equal(await c.propose({ append: 'y' }), 2);
   });
 
+  it('stops a node whose state machine fails, tells onFailure listeners, and restarts from disk', async () => {
+    let failing = false;
+    const c = await startCluster({
+      size: 1,
+      stateMachine: () => {
+        const log = new OrderedLog();
+        const snapshot = log.snapshot.bind(log);
+        log.snapshot = () => {
+          if (failing) throw new Error('disk full (simulated)');
+          return snapshot();
+        };
+        return log;
+      },
+      codec: jsonCodec<LogCommand>(),
+      storage: 'disk',
+      snapshotEntries: 3,
+    });
+    running.push(c);
+    const node = await c.waitForLeader();
+    await proposeAll(c, appends('a', 2));
+    const failure = new Promise<Error>((resolve) => node.onFailure(resolve));
+    failing = true;
+    const pending = Promise.allSettled(appends('b', 3).map((cmd) => node.propose(cmd)));
+    const error = await failure;
+    assert.match(error.message, /disk full \(simulated\)/);
+    assert.equal(node.stopped, true);
+    for (const outcome of await pending) {
+      if (outcome.status === 'rejected') assert.ok(outcome.reason instanceof RedraftError);
+    }
+    await assert.rejects(node.propose({ append: 'c' }), RedraftError);
+
+    failing = false;
+    const back = await c.restartNode(node.id);
+    await back.waitForLeader();
+    const items = await back.read('linearizable', (log) => log.items.slice());
+    assert.deepEqual(items.slice(0, 2), names('a', 2), 'what was committed before is still there');
+  });
+
   it('reports status', async () => {
     const c = await cluster();
     await c.propose({ append: 'x' });
