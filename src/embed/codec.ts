@@ -5,10 +5,15 @@
  * application that may replay the log.
  */
 export interface Codec<T> {
+  // Function-typed properties rather than methods: their parameters are checked strictly,
+  // so a codec for other commands than the state machine's is a compile error.
   /** The bytes stored in the log for `value`. May throw to refuse a value. */
-  encode(value: T): Uint8Array;
-  /** The value of bytes `encode` produced. May throw on bytes it did not produce. */
-  decode(bytes: Uint8Array): T;
+  readonly encode: (value: T) => Uint8Array;
+  /**
+   * The value of bytes `encode` produced. May throw on bytes it did not produce. The bytes
+   * are a view of the log's copy: they must not be modified.
+   */
+  readonly decode: (bytes: Uint8Array) => T;
 }
 
 const utf8Encoder = new TextEncoder();

@@ -97,6 +97,7 @@ export function adaptStateMachine<Cmd, Res>(
   };
 }
 
+/** The message of a thrown value, which need not be an Error. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -68,6 +68,7 @@ export interface StopOptions {
  * consistency the caller picks.
  */
 export interface RedraftNode<S extends AnyStateMachine> {
+  /** This member's id. */
   readonly id: number;
   /**
    * The application's state machine on this node. Read it through {@link read}, which says

@@ -40,6 +40,7 @@ export interface RaftTuning {
   readonly sync?: boolean;
 }
 
+/** {@link RaftTuning} with every default filled in and every value checked. */
 export interface ResolvedTuning {
   readonly tickMs: number;
   readonly electionTicks: number;
@@ -50,14 +51,17 @@ export interface ResolvedTuning {
   readonly sync: boolean;
 }
 
+/** Throws {@link InvalidOptionsError} with `message`. */
 export function fail(message: string): never {
   throw new InvalidOptionsError(message);
 }
 
+/** Checks that option `name` is an object (not null). */
 export function requireObject(name: string, value: unknown): void {
   if (typeof value !== 'object' || value === null) fail(`${name} must be an object`);
 }
 
+/** Checks that option `name` is a safe integer in [min, max] and returns it. */
 export function requireInteger(
   name: string,
   value: unknown,
@@ -96,6 +100,7 @@ export function requireAddress(name: string, value: unknown, allowPortZero: bool
   return value;
 }
 
+/** Checks that option `name` is a non-empty string and returns it. */
 export function requireString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     fail(`${name} must be a non-empty string, got ${describeValue(value)}`);
@@ -103,7 +108,7 @@ export function requireString(name: string, value: unknown): string {
   return value;
 }
 
-/** The state machine and codec have the methods the node will call. */
+/** Checks that option `name` has the methods the node calls on a state machine. */
 export function requireStateMachine(name: string, value: unknown): AnyStateMachine {
   requireObject(name, value);
   for (const method of ['apply', 'snapshot', 'restore'] as const) {
@@ -114,6 +119,7 @@ export function requireStateMachine(name: string, value: unknown): AnyStateMachi
   return value as AnyStateMachine;
 }
 
+/** Checks that option `name` has the methods the node calls on a codec. */
 export function requireCodec(name: string, value: unknown): Codec<unknown> {
   requireObject(name, value);
   for (const method of ['encode', 'decode'] as const) {
@@ -134,6 +140,7 @@ export function optionalLogger(value: unknown): Logger | undefined {
   return value as Logger;
 }
 
+/** Checks `tuning` and fills in the defaults (`defaultTickMs` for an unset `tickMs`). */
 export function resolveTuning(tuning: RaftTuning, defaultTickMs: number): ResolvedTuning {
   const tickMs = requireInteger('tickMs', tuning.tickMs ?? defaultTickMs, 1, 60_000);
   const electionTicks = requireInteger('electionTicks', tuning.electionTicks ?? 10, 2, 10_000);
@@ -168,6 +175,7 @@ export function resolveTuning(tuning: RaftTuning, defaultTickMs: number): Resolv
   };
 }
 
+/** A short description of an option's value for an error message. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -115,6 +115,8 @@ export async function main(): Promise<void> {
   // @ts-expect-error the result is a number
   const wrong: string = await cluster.propose({ add: 1 });
   const label: string = await cluster.node(1).read('stale', (state) => state.label);
+  // @ts-expect-error a codec for other commands than Sum's
+  await startCluster({ size: 1, stateMachine: () => new Sum(), codec: jsonCodec<string>() });
   // @ts-expect-error not a consistency level
   await cluster.node(1).read('eventual', (state) => state.total);
   console.log(total, wrong, label);
