@@ -120,12 +120,24 @@ function encode(t: protobuf.Type, message: object): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+// protobufjs writes a field that is present even when it holds proto3's default; the flags are
+// passed on only when set, so that the bytes are the canonical proto3 encoding etcd's own
+// clients send.
+
 export function encodePutRequest(request: PutRequest): Buffer {
-  return encode(PutRequestType, request);
+  return encode(
+    PutRequestType,
+    request.prevKv === true
+      ? { key: request.key, value: request.value, prevKv: true }
+      : { key: request.key, value: request.value },
+  );
 }
 
 export function encodeRangeRequest(request: RangeRequest): Buffer {
-  return encode(RangeRequestType, request);
+  return encode(
+    RangeRequestType,
+    request.serializable === true ? { key: request.key, serializable: true } : { key: request.key },
+  );
 }
 
 export function decodePutResponse(bytes: Uint8Array): PutResponse {
