@@ -22,7 +22,7 @@ export interface ChartPanel {
 /** Okabe and Ito's palette: tells the bars apart for colour-blind readers too. */
 const COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442'];
 
-const WIDTH = 1000;
+const WIDTH = 1100;
 const PANEL_HEIGHT = 330;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 58 };
 const TITLE_HEIGHT = 56;
@@ -76,7 +76,7 @@ function panelSvg(panel: ChartPanel, top: number): string[] {
     `<text transform="translate(16 ${(y0 + plotH / 2).toFixed(1)}) rotate(-90)" class="axis" text-anchor="middle">${escapeXml(panel.unit)} (log scale)</text>`,
   );
   const groupW = plotW / Math.max(1, panel.groups.length);
-  const barW = Math.min(26, (groupW * 0.8) / Math.max(1, panel.series.length));
+  const barW = Math.min(30, (groupW * 0.8) / Math.max(1, panel.series.length));
   panel.groups.forEach((group, g) => {
     const gx = x0 + g * groupW + (groupW - barW * panel.series.length) / 2;
     panel.series.forEach((s, k) => {
@@ -120,7 +120,7 @@ export function barChartSvg(
     '<style>',
     '.title{font-size:18px;font-weight:bold}.subtitle{font-size:11px;fill:#444}',
     '.panel-title{font-size:14px;font-weight:bold}.tick,.axis{font-size:11px;fill:#333}',
-    '.group{font-size:11px;fill:#111}.value{font-size:9px;fill:#222}.na{font-size:9px;fill:#999}',
+    '.group{font-size:11px;fill:#111}.value{font-size:8px;fill:#222}.na{font-size:9px;fill:#999}',
     '.legend{font-size:12px}.grid{stroke:#ddd;stroke-width:1}.baseline{stroke:#333;stroke-width:1}',
     '</style>',
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,

@@ -28,6 +28,8 @@ export interface ReportContext {
   readonly facts: MachineFacts;
   /** ISO time the run started. */
   readonly startedAt: string;
+  /** How long the measuring took, from the first server's start to the last one's stop. */
+  readonly elapsedSeconds: number;
   /** `git describe` of the measured tree. */
   readonly revision: string;
   /** The command line as typed, e.g. `npm run bench -- --only etcd`. */
@@ -261,7 +263,7 @@ export function reportMarkdown(context: ReportContext): string {
     '# Redraft benchmarks',
     '',
     `Measured ${context.startedAt} at ${context.revision} with \`${context.command}\` ` +
-      '(bench/main.ts). Every figure depends on the machine and on what else runs on it: ' +
+      `(bench/main.ts), in ${Math.round(context.elapsedSeconds)} s. Every figure depends on the machine and on what else runs on it: ` +
       'compare figures from one run, not across runs.',
     '',
     `- Machine: ${facts.cores} cores, ${facts.model}, Linux ${facts.kernel}, ${facts.memory}`,

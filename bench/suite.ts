@@ -76,7 +76,8 @@ export class Results {
   readonly setups: string[] = [];
   /** Things a reader must know (leadership moved, a process died, a system failed). */
   readonly notes: string[] = [];
-  failed = false;
+  /** Runs and systems that failed: any makes the bench exit non-zero. */
+  failures = 0;
 
   noteLoad(when: string): void {
     this.loadAverages.push([when, loadAverage()]);
@@ -86,7 +87,7 @@ export class Results {
     const e = err instanceof Error ? err : new Error(String(err));
     process.stderr.write(`bench: ${what} failed: ${e.stack ?? e.message}\n`);
     this.notes.push(`${what} failed: ${e.message}`);
-    this.failed = true;
+    this.failures++;
   }
 }
 
@@ -121,7 +122,7 @@ export async function measureLoad(
   } catch (err) {
     progress(`failed: ${asError(err).message}\n`);
     results.load.push({ system, workload, result: asError(err) });
-    results.failed = true;
+    results.failures++;
   }
 }
 
@@ -147,7 +148,7 @@ export async function measureConsistency(
   } catch (err) {
     progress(`failed: ${asError(err).message}\n`);
     results.consistency.push({ ...row, result: asError(err) });
-    results.failed = true;
+    results.failures++;
   }
 }
 
@@ -169,7 +170,7 @@ export async function measureBenchmark(
   } catch (err) {
     progress(`failed: ${asError(err).message}\n`);
     results.benchmark.push({ system: row.system, label: row.label, result: asError(err) });
-    results.failed = true;
+    results.failures++;
   }
 }
 

@@ -22,6 +22,8 @@ export const ETCD_JSON = 'etcd JSON';
 
 export async function benchEtcd(settings: BenchSettings, results: Results): Promise<void> {
   const cluster = await EtcdCluster.start({ name: 'bench' });
+  // A system whose runs failed keeps its logs for reading.
+  const failuresBefore = results.failures;
   let keep = false;
   try {
     const leader = await cluster.leader();
@@ -83,7 +85,7 @@ export async function benchEtcd(settings: BenchSettings, results: Results): Prom
       results.notes.push(
         `etcd's leadership moved from ${leader.name} to ${still?.name ?? 'nobody'} during the run.`,
       );
-    keep = results.failed;
+    keep = results.failures > failuresBefore;
   } catch (err) {
     keep = true;
     throw err;

@@ -38,6 +38,8 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
     electionTicks: ELECTION_TICKS,
     nodeFlags,
   });
+  // A system whose runs failed keeps its logs for reading.
+  const failuresBefore = results.failures;
   let keep = false;
   try {
     const leader = await cluster.waitForLeader(20_000);
@@ -124,7 +126,7 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
         results.notes.push(
           `Redraft node ${m.id} exited on its own: ${JSON.stringify(m.unexpectedExits)}.`,
         );
-    keep = results.failed;
+    keep = results.failures > failuresBefore;
 
     if (settings.profile) {
       const leaderPid = leader.pid;
