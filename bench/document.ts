@@ -11,6 +11,7 @@ import {
   comparisonTable,
   consistencyTable,
   detailTable,
+  sameWorkload,
   summaryTable,
   workloadLabel,
   workloadTable,
@@ -50,13 +51,7 @@ function measuredSystems(results: Results): string[] {
 export function chartPanels(results: Results, workloads: readonly Workload[]): ChartPanel[] {
   const systems = measuredSystems(results);
   const value = (system: string, w: Workload, pick: 'ops' | 'p99'): number | undefined => {
-    const m = results.load.find(
-      (x) =>
-        x.system === system &&
-        x.workload.op === w.op &&
-        x.workload.clients === w.clients &&
-        x.workload.depth === w.depth,
-    );
+    const m = results.load.find((x) => x.system === system && sameWorkload(x.workload, w));
     if (m === undefined || m.result instanceof Error) return undefined;
     return pick === 'ops' ? m.result.opsPerSecond : m.result.latency.p99Ms;
   };
@@ -137,15 +132,7 @@ function loadSection(context: ReportContext): string[] {
     '',
   );
   for (const w of workloads) {
-    if (
-      !results.load.some(
-        (m) =>
-          m.workload.op === w.op &&
-          m.workload.clients === w.clients &&
-          m.workload.depth === w.depth,
-      )
-    )
-      continue;
+    if (!results.load.some((m) => sameWorkload(m.workload, w))) continue;
     lines.push(
       `### ${workloadLabel(w)}`,
       '',

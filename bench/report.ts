@@ -29,7 +29,7 @@ export function ratio(a: number | undefined, b: number | undefined): string {
   return `${(a / b).toFixed(a / b >= 10 ? 1 : 2)}×`;
 }
 
-function sameWorkload(a: Workload, b: Workload): boolean {
+export function sameWorkload(a: Workload, b: Workload): boolean {
   return a.op === b.op && a.clients === b.clients && a.depth === b.depth;
 }
 
