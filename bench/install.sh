@@ -6,8 +6,9 @@
 #   bash bench/install.sh
 #
 # Installed when missing (Debian packages): redis-server and redis-tools (redis-benchmark), the
-# comparison baseline; etcd-server and etcd-client (etcd, etcdctl), the 3-member etcd the bench
-# starts itself; librsvg2-bin (rsvg-convert), which renders the report's SVG chart to PNG.
+# comparison baseline; etcd-server (etcd), the 3-member etcd the bench starts itself (its own
+# client speaks gRPC and HTTP, so etcdctl is not needed); librsvg2-bin (rsvg-convert), which
+# renders the report's SVG chart to PNG.
 #
 # Debian's etcd-server package ships a service that its install may start (a member on
 # 127.0.0.1:2379 with its data in /var/lib/etcd). The bench never uses it, since it starts its
@@ -34,7 +35,6 @@ packages=()
 command -v redis-server > /dev/null 2>&1 || packages+=(redis-server)
 command -v redis-benchmark > /dev/null 2>&1 || packages+=(redis-tools)
 command -v etcd > /dev/null 2>&1 || packages+=(etcd-server)
-command -v etcdctl > /dev/null 2>&1 || packages+=(etcd-client)
 command -v rsvg-convert > /dev/null 2>&1 || packages+=(librsvg2-bin)
 
 if [ ${#packages[@]} -gt 0 ]; then
@@ -56,7 +56,7 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-for bin in redis-server redis-benchmark etcd etcdctl rsvg-convert; do
+for bin in redis-server redis-benchmark etcd rsvg-convert; do
   if ! command -v "$bin" > /dev/null 2>&1; then
     echo "bench install: FAILED: $bin is still missing after the install" >&2
     exit 1
