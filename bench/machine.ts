@@ -1,6 +1,6 @@
 /**
  * Facts about the machine and its processes that a benchmark figure is meaningless without:
- * cores, CPU model, load, the file system the data directories sit on (fsync on tmpfs costs
+ * cores, CPU model, memory, load, versions, the file system the data directories sit on (fsync on tmpfs costs
  * nothing), and CPU time per process from /proc (Linux; undefined elsewhere).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -123,6 +123,8 @@ export interface MachineFacts {
   readonly node: string;
   readonly redisServer: string;
   readonly redisBenchmark: string;
+  readonly etcd: string;
+  readonly memory: string;
   readonly tmpDir: string;
   readonly tmpFileSystem: string;
   readonly fsync: string;
@@ -137,6 +139,8 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     redisServer: versionOf('redis-server'),
     redisBenchmark: versionOf('redis-benchmark'),
+    etcd: versionOf('etcd'),
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB of memory`,
     tmpDir: tmp,
     tmpFileSystem: fileSystemOf(tmp),
     fsync: fsyncLatency(tmp),

@@ -2,11 +2,8 @@
  * Drives `redis-benchmark` (the Redis 7 binary) against any RESP endpoint, sizing `-n` so each
  * measured run lasts a chosen number of seconds, and runs a throwaway `redis-server` with
  * `appendfsync always` to compare with. Every child started here is killed when this process
- * exits, however it exits.
+ * exits, however it exits (processes.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -16,121 +13,76 @@ import {
   respCommand,
   waitFor,
 } from '../test/e2e/harness/index.js';
+import type { Operation } from './load.js';
 import { cpuMs } from './machine.js';
+import { makeTempDir, removeTempDir, spawnTracked, stopTracked } from './processes.js';
 
-/** Children of this module still running: killed on exit, so none outlives the bench. */
-const children = new Set<ChildProcess>();
-/** Temporary directories not yet removed: an interrupted run should not leave them behind. */
-const dirs = new Set<string>();
-let hooked = false;
-
-function killChildren(): void {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  children.clear();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function installExitHooks(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killChildren);
-  // Without a handler these signals end Node without an 'exit' event; keep their meaning.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killChildren();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
-  }
-}
-
-interface Exited {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-function spawnTracked(
-  cmd: string,
-  args: readonly string[],
-  stdio: 'pipe' | 'ignore',
-): { child: ChildProcess; exited: Promise<Exited> } {
-  installExitHooks();
-  const child = spawn(cmd, args, { stdio: ['ignore', stdio, stdio] });
-  children.add(child);
-  const exited = new Promise<Exited>((resolve) => {
-    // 'close' (not 'exit') so that piped output is complete when this resolves.
-    child.once('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    });
-    child.once('error', (err) => {
-      children.delete(child);
-      process.stderr.write(`bench: could not run ${cmd}: ${err.message}\n`);
-      resolve({ code: null, signal: null });
-    });
-  });
-  return { child, exited };
-}
-
-/** One result line of `redis-benchmark --csv`. Latencies in ms; NaN when a column is absent. */
-export interface CsvRow {
+/** What redis-benchmark says about one test. Latencies in ms; NaN when it did not say. */
+export interface BenchmarkSummary {
   readonly test: string;
   readonly rps: number;
   readonly avgMs: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * The latency at the first step of its percentile distribution at or above 99.9% (99.902%
+   * with Redis 7's HDR histogram): an upper bound on the 99.9th percentile, close to it.
+   */
+  readonly p999Ms: number;
   readonly maxMs: number;
 }
 
-/** Splits one CSV line of double-quoted fields (redis-benchmark quotes every field). */
-function csvFields(line: string): string[] | undefined {
-  if (!/^"[^"]*"(,"[^"]*")*$/.test(line)) return undefined;
-  return line.slice(1, -1).split('","');
-}
+const PERCENTILE_LINE = /^\s*([\d.]+)% <= ([\d.]+) milliseconds/;
 
 /**
- * The result lines of `redis-benchmark --csv` output. Redis 6.2+ prints a header line
- * (`"test","rps","avg_latency_ms",...`); older versions print only `"SET","8798.94"`, so
- * without a header the first two columns are taken to be the test and rps. Anything that is
- * not a quoted CSV line (progress text, warnings) is ignored.
+ * The summary of one test in redis-benchmark's default (not `--csv`, not `-q`) output, as
+ * Redis 7 prints it: the `====== SET ======` block with its "Latency by percentile
+ * distribution", the "throughput summary" line and the "latency summary" table. Progress lines
+ * (separated by carriage returns) and other tests' blocks are skipped. Undefined when the
+ * block or its throughput is missing.
  */
-export function parseBenchmarkCsv(output: string): CsvRow[] {
-  let header = ['test', 'rps'];
-  const rows: CsvRow[] = [];
-  for (const raw of output.split(/[\r\n]+/)) {
-    const fields = csvFields(raw.trim());
-    if (fields === undefined) continue;
-    if (fields[0] === 'test') {
-      header = fields;
-      continue;
+export function parseBenchmarkOutput(output: string, test: string): BenchmarkSummary | undefined {
+  const lines = output.split(/[\r\n]+/);
+  const title = `====== ${test.toUpperCase()} ======`;
+  const first = lines.findIndex((l) => l.trim() === title);
+  if (first < 0) return undefined;
+  let end = lines.findIndex((l, k) => k > first && /^====== .* ======$/.test(l.trim()));
+  if (end < 0) end = lines.length;
+  const block = lines.slice(first + 1, end);
+  let rps = NaN;
+  let p999Ms = NaN;
+  let inPercentiles = false;
+  const summary = new Map<string, number>();
+  for (const [k, line] of block.entries()) {
+    if (line.startsWith('Latency by percentile distribution')) inPercentiles = true;
+    else if (line.startsWith('Cumulative distribution')) inPercentiles = false;
+    const step = inPercentiles ? PERCENTILE_LINE.exec(line) : null;
+    if (step !== null && Number.isNaN(p999Ms) && Number(step[1]) >= 99.9) p999Ms = Number(step[2]);
+    const throughput = /throughput summary: ([\d.]+) requests per second/.exec(line);
+    if (throughput !== null) rps = Number(throughput[1]);
+    if (/^\s*avg\s+min\s+p50/.test(line)) {
+      const names = line.trim().split(/\s+/);
+      const values = (block[k + 1] ?? '').trim().split(/\s+/).map(Number);
+      names.forEach((name, i) => summary.set(name, values[i] ?? NaN));
     }
-    const col = (name: string): number => {
-      const k = header.indexOf(name);
-      return k < 0 || fields[k] === undefined ? NaN : Number(fields[k]);
-    };
-    rows.push({
-      test: fields[0] ?? '',
-      rps: col('rps'),
-      avgMs: col('avg_latency_ms'),
-      p50Ms: col('p50_latency_ms'),
-      p99Ms: col('p99_latency_ms'),
-      maxMs: col('max_latency_ms'),
-    });
   }
-  return rows;
+  if (Number.isNaN(rps)) return undefined;
+  const col = (name: string): number => summary.get(name) ?? NaN;
+  return {
+    test: test.toUpperCase(),
+    rps,
+    avgMs: col('avg'),
+    p50Ms: col('p50'),
+    p99Ms: col('p99'),
+    p999Ms,
+    maxMs: col('max'),
+  };
 }
-
-export type BenchTest = 'set' | 'get';
 
 export interface RunSpec {
   readonly port: number;
-  readonly test: BenchTest;
+  readonly test: Operation;
+  readonly valueBytes: number;
   readonly clients: number;
   readonly keyspace: number;
   readonly pipeline: number;
@@ -148,15 +100,16 @@ export function benchmarkArgs(spec: RunSpec, requests: number): string[] {
     String(spec.clients),
     '-r',
     String(spec.keyspace),
+    '-d',
+    String(spec.valueBytes),
     '-n',
     String(requests),
     ...(spec.pipeline > 1 ? ['-P', String(spec.pipeline)] : []),
-    '--csv',
   ];
 }
 
 interface RunOutcome {
-  readonly row: CsvRow;
+  readonly row: BenchmarkSummary;
   readonly wallSeconds: number;
   /** CPU the server processes used during the run, in ms (NaN when /proc is unavailable). */
   readonly serverCpuMs: number;
@@ -176,7 +129,7 @@ async function runOnce(
   const args = benchmarkArgs(spec, requests);
   const cpuBefore = sumCpu(serverPids);
   const start = performance.now();
-  const { child, exited } = spawnTracked('redis-benchmark', args, 'pipe');
+  const { child, exited } = spawnTracked('redis-benchmark', args, ['ignore', 'pipe', 'pipe']);
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -198,7 +151,7 @@ async function runOnce(
   // figure is never inflated by fast errors.
   if (status.code !== 0)
     throw new Error(`${cmd}: exit ${status.code ?? status.signal ?? '?'} (${tail})`);
-  const row = parseBenchmarkCsv(out).find((r) => r.test.toLowerCase() === spec.test);
+  const row = parseBenchmarkOutput(out, spec.test);
   if (row === undefined || !Number.isFinite(row.rps) || row.rps <= 0)
     throw new Error(`${cmd}: no ${spec.test.toUpperCase()} result in its output (${tail})`);
   return { row, wallSeconds, serverCpuMs };
@@ -207,7 +160,7 @@ async function runOnce(
 export interface SizedResult {
   readonly requests: number;
   readonly wallSeconds: number;
-  readonly row: CsvRow;
+  readonly row: BenchmarkSummary;
   /** Server CPU per request (all of the target's processes together), microseconds. */
   readonly serverCpuUs: number;
   readonly command: string;
@@ -276,8 +229,7 @@ function configMap(reply: Awaited<ReturnType<typeof respCommand>>): Map<string, 
  */
 export async function startRedisServer(): Promise<RedisServer> {
   const [port] = await freePorts(1);
-  const dir = mkdtempSync(join(tmpdir(), 'redraft-bench-redis-'));
-  dirs.add(dir);
+  const dir = makeTempDir('redraft-bench-redis-');
   const args = [
     '--port',
     String(port),
@@ -294,19 +246,14 @@ export async function startRedisServer(): Promise<RedisServer> {
     '--logfile',
     join(dir, 'redis.log'),
   ];
-  const { child, exited } = spawnTracked('redis-server', args, 'ignore');
+  const server = spawnTracked('redis-server', args, 'ignore');
+  const { child, exited } = server;
   let gone = false;
   void exited.then(() => (gone = true));
   const stop = async (): Promise<void> => {
-    if (!gone) {
-      // SIGTERM: redis flushes and closes the AOF; SIGKILL if that takes too long.
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-    dirs.delete(dir);
+    // SIGTERM: redis flushes and closes the AOF; SIGKILL if that takes too long.
+    await stopTracked(server, 10_000);
+    removeTempDir(dir);
   };
   try {
     await waitFor(

@@ -1,0 +1,268 @@
+/**
+ * The report as a whole: the Markdown of docs/benchmarks.md and its SVG chart, from the results
+ * of one run, the machine facts and the settings. Pure: it measures and writes nothing.
+ */
+import { barChartSvg, type ChartPanel } from './chart.js';
+import type { Workload } from './load.js';
+import type { MachineFacts } from './machine.js';
+import {
+  REFERENCE,
+  TARGET,
+  comparisonTable,
+  consistencyTable,
+  detailTable,
+  sameWorkload,
+  summaryTable,
+  workloadLabel,
+  workloadTable,
+  type ComparisonRow,
+} from './report.js';
+import { workloadsOf, type BenchSettings, type Results } from './suite.js';
+
+/** The systems of the load-generator tables, in column order, and the baselines Redraft is compared with. */
+export const LOAD_SYSTEMS = ['Redraft', 'redis-server', 'etcd gRPC', 'etcd JSON'] as const;
+const BASELINES = ['redis-server', 'etcd gRPC'] as const;
+
+export interface ReportContext {
+  readonly results: Results;
+  readonly settings: BenchSettings;
+  readonly facts: MachineFacts;
+  /** ISO time the run started. */
+  readonly startedAt: string;
+  /** How long the measuring took, from the first server's start to the last one's stop. */
+  readonly elapsedSeconds: number;
+  /** `git describe` of the measured tree. */
+  readonly revision: string;
+  /** The command line as typed, e.g. `npm run bench -- --only etcd`. */
+  readonly command: string;
+  /** The `REDRAFT_BENCH_*` variables set, as `K=V` words. */
+  readonly environment: string;
+  /** The chart's file name relative to the Markdown, when a chart was drawn. */
+  readonly chartFile: string | undefined;
+  /** The PNG rendering's file name, when there is one. */
+  readonly pngFile: string | undefined;
+}
+
+function measuredSystems(results: Results): string[] {
+  return LOAD_SYSTEMS.filter((s) => results.load.some((m) => m.system === s));
+}
+
+/** Throughput and p99 of every system under every workload, as chart panels. */
+export function chartPanels(results: Results, workloads: readonly Workload[]): ChartPanel[] {
+  const systems = measuredSystems(results);
+  const value = (system: string, w: Workload, pick: 'ops' | 'p99'): number | undefined => {
+    const m = results.load.find((x) => x.system === system && sameWorkload(x.workload, w));
+    if (m === undefined || m.result instanceof Error) return undefined;
+    return pick === 'ops' ? m.result.opsPerSecond : m.result.latency.p99Ms;
+  };
+  const groups = workloads.map(workloadLabel);
+  return [
+    {
+      title: 'Throughput (higher is better)',
+      unit: 'ops/s',
+      groups,
+      series: systems.map((s) => ({ name: s, values: workloads.map((w) => value(s, w, 'ops')) })),
+    },
+    {
+      title: 'p99 latency (lower is better)',
+      unit: 'ms',
+      groups,
+      series: systems.map((s) => ({ name: s, values: workloads.map((w) => value(s, w, 'p99')) })),
+    },
+  ];
+}
+
+export function chartSvg(context: ReportContext): string | undefined {
+  const { results, settings } = context;
+  if (results.load.length === 0) return undefined;
+  return barChartSvg(
+    'Redraft, redis-server and etcd on one machine',
+    `${context.startedAt} at ${context.revision}; ${context.facts.cores} cores, ${context.facts.model}; ` +
+      `${settings.valueBytes}-byte values, ${settings.keyspace.toLocaleString('en-US')} keys, ` +
+      `${settings.seconds} s per bar; Nc = N clients, ×${settings.depth} = ${settings.depth} requests in flight per client`,
+    chartPanels(results, workloadsOf(settings)),
+  );
+}
+
+function loadSection(context: ReportContext): string[] {
+  const { results, settings } = context;
+  const systems = measuredSystems(results);
+  if (systems.length === 0) return [];
+  const workloads = workloadsOf(settings);
+  const baselines = BASELINES.filter((b) => systems.includes(b));
+  const lines = [
+    '## Load generator: Redraft, redis-server and etcd',
+    '',
+    `The same TypeScript load generator (bench/load.ts) drives every system: each client is one ` +
+      `connection that sends a batch of requests for uniformly random keys out of ` +
+      `${settings.keyspace.toLocaleString('en-US')}, waits for every reply, and sends the next. ` +
+      `\`Nc\` is N clients; \`×${settings.depth}\` means ${settings.depth} requests per batch: an ` +
+      `ioredis pipeline for Redraft and redis-server, ${settings.depth} concurrent calls on the ` +
+      `client's one HTTP/2 connection for etcd gRPC (the analogue of pipelining there), and ` +
+      `${settings.depth} concurrent requests on ${settings.depth} keep-alive connections of the ` +
+      `client's own agent for the etcd JSON gateway (HTTP/1.1 cannot multiplex). Without \`×\` ` +
+      `a client has one request in flight. Every request of a batch is charged the batch's ` +
+      `latency, as redis-benchmark does. SET is \`SET\` / etcd \`Put\`; GET is \`GET\` / etcd ` +
+      `\`Range\` of one key, linearizable on every system. ${settings.valueBytes}-byte values; ` +
+      `the whole key space is written once before the first run, so every GET finds a value ` +
+      `(a miss would be counted in the errors column).`,
+    '',
+  ];
+  if (context.chartFile !== undefined)
+    lines.push(
+      `![Throughput and p99 latency of every system under every workload](${context.chartFile})`,
+      '',
+      context.pngFile === undefined
+        ? ''
+        : `(Also as a PNG: [${context.pngFile}](${context.pngFile}).)`,
+      '',
+    );
+  lines.push(
+    '### Summary',
+    '',
+    ...summaryTable(
+      workloads,
+      systems,
+      results.load,
+      'Redraft',
+      systems.includes('Redraft') ? baselines : [],
+    ),
+    '',
+    'A ratio above 1 means Redraft is faster.',
+    '',
+  );
+  for (const w of workloads) {
+    if (!results.load.some((m) => sameWorkload(m.workload, w))) continue;
+    lines.push(
+      `### ${workloadLabel(w)}`,
+      '',
+      ...workloadTable(w, systems, results.load, baselines),
+      '',
+    );
+  }
+  lines.push(
+    'p50/p99/p99.9 are nearest-rank percentiles over every request of the measured window. ' +
+      "Server CPU µs/op: the CPU time of all of the system's server processes during the " +
+      'window (the three members together for Redraft and etcd), divided by its requests; it ' +
+      'depends far less on the neighbours than ops/s. Client CPU µs/op: the same for the load ' +
+      'generator itself, which shares the two cores with the servers: where it is large, the ' +
+      'client, not the server, sets the pace.',
+    '',
+  );
+  return lines;
+}
+
+function consistencySection(context: ReportContext): string[] {
+  const { results, settings } = context;
+  if (results.consistency.length === 0) return [];
+  return [
+    '## The cost of read consistency',
+    '',
+    `GETs (etcd: \`Range\` of one key), ${settings.clientCounts.join(' and ')} clients, one ` +
+      `request in flight each, against the leader and against a follower. Redraft: ` +
+      `\`READCONSISTENCY linearizable|lease|stale\` sent on each connection (README, "Reads"): ` +
+      `linearizable confirms leadership with a heartbeat round (ReadIndex; a follower asks ` +
+      `the leader for the index), lease trusts the leader's lease instead of that round, stale ` +
+      `reads the member's own state at once. etcd: \`serializable: false\` (its default, ` +
+      `linearizable through ReadIndex) against \`serializable: true\` (the member's own state), ` +
+      `through gRPC.`,
+    '',
+    ...consistencyTable(results.consistency),
+    '',
+  ];
+}
+
+function benchmarkSection(context: ReportContext): string[] {
+  const { results, settings } = context;
+  if (results.benchmark.length === 0) return [];
+  const find = (system: string, label: string) =>
+    results.benchmark.find((m) => m.system === system && m.label === label)?.result;
+  const labels = [...new Set(results.benchmark.map((m) => m.label))];
+  const rows: ComparisonRow[] = labels.map((label) => {
+    const base = label.replace(' (follower)', '');
+    const follower = base !== label;
+    return {
+      label,
+      redraft: find('Redraft', label),
+      redis: find('redis-server', base),
+      reference: follower ? undefined : REFERENCE[base],
+      target: follower ? undefined : TARGET[base],
+    };
+  });
+  return [
+    '## redis-benchmark: Redraft against redis-server with appendfsync always',
+    '',
+    `\`redis-benchmark -t set|get -c N -r ${settings.keyspace} -d ${settings.valueBytes} ` +
+      `[-P ${settings.depth}]\` against the same 3-node Redraft cluster (fsync on) and against ` +
+      'one `redis-server` that fsyncs its append-only file before every reply: both acknowledge ' +
+      'a write only once it is on disk.',
+    '',
+    ...comparisonTable(rows),
+    '',
+    '- Redraft / redis above 1 means Redraft is faster.',
+    '- Follower rows: GET sent to a follower, which serves a linearizable read after a ReadIndex ' +
+      'round with the leader; compared with redis-server GET at the same clients and pipelining.',
+    '- The RedisRaft figures and the targets come from an earlier issue, measured on another ' +
+      "machine with redis-benchmark's default 3-byte values; the redis-server column, measured " +
+      'in the same run, is the like-for-like yardstick.',
+    '',
+    '### Every redis-benchmark run',
+    '',
+    ...detailTable(results.benchmark),
+    '',
+    "p50, p99 and max are redis-benchmark's own (HDR histogram); its p99.9 is the latency at the " +
+      'first step of its percentile distribution at or above 99.9% (99.902%), an upper bound close ' +
+      'to the 99.9th percentile. Server CPU µs/op as above.',
+    '',
+  ];
+}
+
+function settingsSection(context: ReportContext): string[] {
+  const { results, settings } = context;
+  const clients = settings.clientCounts.join(' and ');
+  return [
+    '## Settings',
+    '',
+    ...results.setups.map((s) => `- ${s}`),
+    `- Load generator: ${clients} clients; batches of 1 and ${settings.depth}; ` +
+      `${settings.valueBytes}-byte values; keys \`key:\` + 12 digits, uniformly random over ` +
+      `${settings.keyspace.toLocaleString('en-US')} (the names redis-benchmark's -r uses); each ` +
+      `run ${settings.warmupSeconds} s of warm-up (not counted) then ${settings.seconds} s measured ` +
+      `(REDRAFT_BENCH_WARMUP_SECONDS, REDRAFT_BENCH_SECONDS); key space written once per system ` +
+      `before its first run (16 clients, batches of 16).`,
+    `- redis-benchmark: ${clients} connections, with and without \`-P ${settings.depth}\`, one ` +
+      `client thread; \`-n\` chosen per run so that it lasts about ${settings.rbSeconds} s ` +
+      `(REDRAFT_BENCH_RB_SECONDS), from one or two short probe runs just before it that also ` +
+      `warm up; a run that comes out shorter than half that is repeated once.`,
+    `- Order: per system (Redraft, then redis-server, then etcd): start, fill the key space, ` +
+      `redis-benchmark, the load generator's workloads (SETs first), the read-consistency ` +
+      `runs, stop. Parts run: ${[...settings.parts].join(', ')}; systems: ${[...settings.systems].join(', ')}.`,
+    '- Everything runs on one machine and competes for the same cores: the load generator or ' +
+      'redis-benchmark with three Redraft or etcd members is four busy processes, against two ' +
+      'for redis-server.',
+    '',
+  ];
+}
+
+export function reportMarkdown(context: ReportContext): string {
+  const { results, facts } = context;
+  return [
+    '# Redraft benchmarks',
+    '',
+    `Measured ${context.startedAt} at ${context.revision} with \`${context.command}\` ` +
+      `(bench/main.ts), in ${Math.round(context.elapsedSeconds)} s. Every figure depends on the machine and on what else runs on it: ` +
+      'compare figures from one run, not across runs.',
+    '',
+    `- Machine: ${facts.cores} cores, ${facts.model}, Linux ${facts.kernel}, ${facts.memory}`,
+    `- Load average (1, 5, 15 min): ${results.loadAverages.map(([when, l]) => `${when} ${l}`).join('; ')}`,
+    `- Node ${facts.node}; ${facts.redisServer}; ${facts.redisBenchmark}; ${facts.etcd}`,
+    `- Data directories under ${facts.tmpDir}, on ${facts.tmpFileSystem}; fsync there: ${facts.fsync}`,
+    `- Benchmark environment: ${context.environment === '' ? 'no `REDRAFT_BENCH_*` variables set (defaults)' : context.environment}`,
+    ...(results.notes.length === 0 ? [] : ['', ...results.notes.map((n) => `**${n}**`)]),
+    '',
+    ...loadSection(context),
+    ...consistencySection(context),
+    ...benchmarkSection(context),
+    ...settingsSection(context),
+  ].join('\n');
+}

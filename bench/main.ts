@@ -1,0 +1,184 @@
+/**
+ * `npm run bench`: Redraft's 3-node cluster against redis-server (appendfsync always) and a
+ * 3-member etcd, on this machine in one run, and the report: Markdown on stdout, and with
+ * `--write-report` docs/benchmarks.md with its chart docs/benchmarks.svg (and a PNG of it
+ * when rsvg-convert is installed: bench/install.sh installs it with everything else).
+ *
+ *   --only LIST        comma-separated parts (redis-benchmark, load, consistency) and/or
+ *                      systems (redraft, redis, etcd); a kind not named runs in full, so
+ *                      `--only etcd` runs every part for etcd alone (or REDRAFT_BENCH_ONLY)
+ *   --quick            short runs and a small key space, to check that everything works
+ *   --write-report     also write docs/benchmarks.md and the chart
+ *
+ *   REDRAFT_BENCH_SECONDS          load generator: measured seconds per run (default 4)
+ *   REDRAFT_BENCH_WARMUP_SECONDS   load generator: warm-up before each run (default 1)
+ *   REDRAFT_BENCH_RB_SECONDS       redis-benchmark: aimed seconds per run (default 4)
+ *   REDRAFT_BENCH_CLIENTS          client counts (default 1,50)
+ *   REDRAFT_BENCH_DEPTH            requests in flight per client when pipelined (default 16)
+ *   REDRAFT_BENCH_VALUE_BYTES      value size (default 64)
+ *   REDRAFT_BENCH_KEYSPACE         keys (default 100000)
+ *   REDRAFT_BENCH_PROFILE=1        run the Redraft members under `node --cpu-prof` and print
+ *                                  the leader's top frames (profiles kept, paths printed)
+ *   REDRAFT_BENCH_NODE_FLAGS       any other flags for the Redraft members' `node`
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
+import { chartSvg, reportMarkdown } from './document.js';
+import { machineFacts } from './machine.js';
+import { Results, selection, type BenchSettings, type SystemKey } from './suite.js';
+import { benchEtcd } from './systems/etcd.js';
+import { benchRedis } from './systems/redis.js';
+import { benchRedraft } from './systems/redraft.js';
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function settingsFrom(only: string, quick: boolean): BenchSettings {
+  const { parts, systems } = selection(only);
+  const clients = (process.env.REDRAFT_BENCH_CLIENTS ?? '1,50').split(',').map(Number);
+  if (clients.some((c) => !Number.isInteger(c) || c < 1))
+    throw new Error(
+      `REDRAFT_BENCH_CLIENTS must list positive integers, not ${process.env.REDRAFT_BENCH_CLIENTS}`,
+    );
+  return {
+    seconds: numberFromEnv('REDRAFT_BENCH_SECONDS', quick ? 1 : 4),
+    warmupSeconds: numberFromEnv('REDRAFT_BENCH_WARMUP_SECONDS', quick ? 0.3 : 1),
+    rbSeconds: numberFromEnv('REDRAFT_BENCH_RB_SECONDS', quick ? 1 : 4),
+    valueBytes: numberFromEnv('REDRAFT_BENCH_VALUE_BYTES', 64),
+    keyspace: numberFromEnv('REDRAFT_BENCH_KEYSPACE', quick ? 5000 : 100_000),
+    clientCounts: clients,
+    depth: numberFromEnv('REDRAFT_BENCH_DEPTH', 16),
+    parts,
+    systems,
+    profile: process.env.REDRAFT_BENCH_PROFILE === '1',
+    nodeFlags: (process.env.REDRAFT_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((s) => s !== ''),
+  };
+}
+
+/** `git describe` of the tree measured, so a report can be matched to the code. */
+function revision(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      timeout: 5000,
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Renders the SVG to a PNG beside it with rsvg-convert; false when that is not installed. */
+function renderPng(svgFile: string, pngFile: string): boolean {
+  try {
+    execFileSync('rsvg-convert', ['--format', 'png', '--output', pngFile, svgFile], {
+      timeout: 30_000,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    return true;
+  } catch (err) {
+    process.stderr.write(
+      `bench: no PNG (${err instanceof Error ? err.message.split('\n')[0]! : String(err)}); bench/install.sh installs rsvg-convert\n`,
+    );
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'write-report': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const settings = settingsFrom(values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '', values.quick);
+  const facts = machineFacts();
+  const startedAt = new Date().toISOString();
+  const results = new Results();
+  if (values.quick)
+    results.notes.push(
+      'A --quick run: short runs and a small key space, to check that everything works; its figures are not for reading.',
+    );
+  const t0 = performance.now();
+
+  const systems: [SystemKey, string, (s: BenchSettings, r: Results) => Promise<void>][] = [
+    ['redraft', 'Redraft', benchRedraft],
+    ['redis', 'redis-server', benchRedis],
+    ['etcd', 'etcd', benchEtcd],
+  ];
+  for (const [key, name, run] of systems) {
+    if (!settings.systems.has(key)) continue;
+    // redis-server and etcd have no part of their own: skip them when no part of theirs runs.
+    if (key === 'redis' && !settings.parts.has('redis-benchmark') && !settings.parts.has('load'))
+      continue;
+    if (key === 'etcd' && !settings.parts.has('load') && !settings.parts.has('consistency'))
+      continue;
+    try {
+      await run(settings, results);
+    } catch (err) {
+      results.fail(`the ${name} runs`, err);
+    }
+    results.noteLoad(`after ${name}`);
+  }
+  const elapsedSeconds = (performance.now() - t0) / 1000;
+  process.stderr.write(`bench: measured in ${elapsedSeconds.toFixed(0)} s\n`);
+
+  const args = process.argv.slice(2).join(' ');
+  const environment = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('REDRAFT_BENCH_'))
+    .map(([k, v]) => `${k}=${v ?? ''}`)
+    .join(' ');
+  const mdFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+  const svgFile = mdFile.replace(/\.md$/, '.svg');
+  const pngFile = mdFile.replace(/\.md$/, '.png');
+  const context = {
+    results,
+    settings,
+    facts,
+    startedAt,
+    elapsedSeconds,
+    revision: revision(),
+    command: `npm run bench${args === '' ? '' : ` -- ${args}`}`,
+    environment,
+    chartFile: undefined as string | undefined,
+    pngFile: undefined as string | undefined,
+  };
+  const svg = chartSvg(context);
+  if (values['write-report'] && svg !== undefined) {
+    mkdirSync(dirname(svgFile), { recursive: true });
+    writeFileSync(svgFile, svg);
+    context.chartFile = basename(svgFile);
+    if (renderPng(svgFile, pngFile)) context.pngFile = basename(pngFile);
+  }
+  // Formatted as `npm run lint` wants the file, so a written report passes `prettier --check`.
+  const text = await format(reportMarkdown(context), {
+    ...(await resolveConfig(mdFile)),
+    filepath: mdFile,
+  });
+  console.log(`\n${text}`);
+  if (values['write-report']) {
+    writeFileSync(mdFile, text);
+    process.stderr.write(
+      `bench: report written to ${mdFile}${svg === undefined ? '' : ` with ${svgFile}`}\n`,
+    );
+  }
+  if (results.failures > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exitCode = 1;
+});
