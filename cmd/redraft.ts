@@ -4,6 +4,7 @@
  * command line, wires the parts together and owns the process: signals and exit codes.
  */
 import { fileURLToPath } from 'node:url';
+import { ADMIN_USAGE, runAdmin } from './admin.js';
 import { runCluster } from './cluster.js';
 import { ConfigError, parseServerConfig, serverUsage } from './config.js';
 import { runServer } from './server.js';
@@ -13,6 +14,7 @@ const USAGE = `usage: redraft <command> [flags]
 commands:
   server    run one member (see: redraft server --help)
   cluster   run a local cluster of child processes: redraft cluster --nodes 3 [--data-dir ./data]
+  admin     cluster administration: members, add/remove/promote, leadership (see: redraft admin --help)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -32,6 +34,18 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'cluster':
       return runCluster(rest, fileURLToPath(import.meta.url));
+    case 'admin': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(ADMIN_USAGE);
+        return 0;
+      }
+      return runAdmin(
+        rest,
+        process.env,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
+    }
     default:
       process.stderr.write(`redraft: unknown command "${command}"\n\n${USAGE}`);
       return 2;

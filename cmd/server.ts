@@ -10,20 +10,27 @@ import type { Logger } from 'pino';
 import { encodeMember, type MemberInfo } from '../src/fsm/entry-codec.js';
 import { KvStateMachine } from '../src/fsm/kv-state-machine.js';
 import type { Result } from '../src/fsm/result.js';
+import { bootstrapLog } from '../src/node/bootstrap.js';
+import { RaftClusterAdmin } from '../src/node/cluster-admin-service.js';
 import { KvService } from '../src/node/kv-service.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
 import { createRootLogger } from '../src/observe/logger.js';
 import { NodeMetrics } from '../src/observe/metrics.js';
 import { observeMember } from '../src/observe/observability.js';
-import { EMPTY_CONF_STATE, nodeId, type Snapshot } from '../src/raft/index.js';
+import { nodeId, type Snapshot } from '../src/raft/index.js';
+import { RespAdminForwarder } from '../src/resp/admin-forwarder.js';
 import { respCommandNames } from '../src/resp/dispatcher.js';
 import { RespLeaderForwarder } from '../src/resp/leader-forwarder.js';
 import { RespServer } from '../src/resp/server.js';
 import { LevelLogStorage, SnapshotStore, StorageCorruptError } from '../src/storage/index.js';
 import { GrpcTransport } from '../src/transport/grpc-transport.js';
 import { parseHostPort, type ServerConfig } from './config.js';
+import { requestJoin } from './join.js';
 import { loadServerSecurity } from './security.js';
+
+/** How long a joining node keeps asking before it gives up (and exits non-zero). */
+const JOIN_TIMEOUT_MS = 5 * 60_000;
 
 async function packageVersion(): Promise<string> {
   try {
@@ -85,14 +92,16 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     logger: logger.child({ component: 'snapshots' }),
     observer: metrics.snapshots,
   });
-  if (log.isEmpty()) {
-    if (config.initialCluster.size > 0) {
-      const voters = [...config.initialCluster.keys()].sort((a, b) => a - b).map(nodeId);
-      await log.bootstrap({ ...EMPTY_CONF_STATE, voters });
-      logger.info({ voters }, 'bootstrapped a new cluster member');
-    } else {
-      throw new Error('joining a running cluster (--join) is not available in this build');
-    }
+  // A new node either bootstraps the cluster's first membership or joins a running cluster
+  // with an empty log, which the leader fills (from entry 1, or with a snapshot). A node whose
+  // directory holds a log restarts with it and ignores both flags.
+  const joining = log.isEmpty() && config.join !== '';
+  if (log.isEmpty() && !joining) {
+    const voters = [...config.initialCluster.keys()].map(nodeId);
+    await bootstrapLog(log, voters);
+    logger.info({ voters }, 'bootstrapped a new cluster member');
+  } else if (!log.isEmpty() && config.join !== '') {
+    logger.info({ join: config.join }, 'the data directory holds a log: --join is ignored');
   }
 
   const fsm = new KvStateMachine();
@@ -171,6 +180,19 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       : undefined;
   const kv = new KvService(node, fsm, forwarder, Date.now, config.maxEntryBytes);
   const stopSweeper = kv.startExpirySweeper();
+  const electionTimeoutMs = config.tickMs * config.electionTicks;
+  // A leader removing itself hands leadership over before it answers: allow for that.
+  const adminForwarder = new RespAdminForwarder(
+    config.requirepass,
+    Math.max(30_000, electionTimeoutMs * 6),
+  );
+  const admin = new RaftClusterAdmin({
+    kv,
+    forwarder: adminForwarder,
+    logger: logger.child({ component: 'admin' }),
+    electionTimeoutMs,
+  });
+  const stopPromotion = admin.startAutoPromotion(electionTimeoutMs);
 
   // Keep the transport's peers in step with the replicated member table, and publish our
   // own addresses until the table holds them (the leader may change before it commits).
@@ -190,8 +212,15 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   };
   const published = (): boolean =>
     JSON.stringify(fsm.members.get(config.id)) === JSON.stringify(self);
+  // Only a member publishes: a removed node must not put itself back into the table.
+  const isMember = (): boolean => {
+    const cs = node.currentConfState;
+    return cs.voters.includes(id) || cs.learners.includes(id);
+  };
   const publish = (): void => {
-    if (node.leader !== 0 && !published()) node.proposeForwarded(encodeMember(self));
+    if (node.leader !== 0 && isMember() && !published()) {
+      node.proposeForwarded(encodeMember(self));
+    }
   };
   node.onApplied(syncMembers);
   node.onStateChange(publish);
@@ -216,6 +245,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     limits: { maxBulkLength: config.protoMaxBulkLen },
     tls: security.clientTls,
     observer: metrics.resp,
+    admin,
   });
   let bound: { host: string; port: number };
   try {
@@ -225,8 +255,41 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     // E.g. a port in use. A member that cannot serve clients must not linger as a voter, and
     // its ticker and peer server would keep the process alive after "cannot start".
     stopSweeper();
+    stopPromotion();
+    adminForwarder.close();
     await node.stop().catch(() => undefined);
     throw err;
+  }
+  if (joining) {
+    // Serving already: once added, the leader replicates to us at once.
+    const stopJoining = new AbortController();
+    void signalled.then(() => {
+      stopJoining.abort();
+    });
+    try {
+      const members = await requestJoin({
+        address: config.join,
+        password: config.requirepass,
+        self,
+        logger: logger.child({ component: 'join' }),
+        timeoutMs: JOIN_TIMEOUT_MS,
+        requestTimeoutMs: Math.max(10_000, electionTimeoutMs * 8),
+        signal: stopJoining.signal,
+      });
+      // Our log is empty, so the member table cannot tell us where the others are yet.
+      for (const m of members) {
+        if (m.id !== config.id && m.peerAddr !== '') transport.addPeer(nodeId(m.id), m.peerAddr);
+      }
+    } catch (err) {
+      stopSweeper();
+      stopPromotion();
+      adminForwarder.close();
+      await resp.close();
+      forwarder?.close();
+      await node.stop().catch(() => undefined);
+      if (stopJoining.signal.aborted) return 0;
+      throw err;
+    }
   }
   const republish = setInterval(publish, config.tickMs * config.electionTicks);
   logger.info(
@@ -249,6 +312,8 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   observed.health.markStopping();
   clearInterval(republish);
   stopSweeper();
+  stopPromotion();
+  adminForwarder.close();
   if (typeof outcome === 'number') {
     // Fail-stop: the node could not persist; do not serve anything further, and let the
     // process end (the peer server would keep it alive).

@@ -25,6 +25,14 @@ export const ERROR_REGISTRY = {
   STORAGE_FAILED: { resp: 'ERR', http: 500, grpc: 13 /* INTERNAL */ },
   BAD_REQUEST: { resp: 'ERR', http: 400, grpc: 3 /* INVALID_ARGUMENT */ },
   INTERNAL: { resp: 'ERR', http: 500, grpc: 13 /* INTERNAL */ },
+  // Cluster administration (src/node/cluster-admin.ts).
+  UNKNOWN_MEMBER: { resp: 'ERR', http: 404, grpc: 5 /* NOT_FOUND */ },
+  MEMBER_EXISTS: { resp: 'ERR', http: 409, grpc: 6 /* ALREADY_EXISTS */ },
+  /** The change contradicts the membership (promote a voter, remove the last voter, ...). */
+  INVALID_CHANGE: { resp: 'ERR', http: 409, grpc: 9 /* FAILED_PRECONDITION */ },
+  // Refused without effect, and the same request succeeds later: retrying is safe.
+  CHANGE_IN_PROGRESS: { resp: 'TRYAGAIN', http: 409, grpc: 10 /* ABORTED */ },
+  LEARNER_NOT_READY: { resp: 'TRYAGAIN', http: 409, grpc: 14 /* UNAVAILABLE */ },
 } as const satisfies Record<string, ErrorMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -172,7 +172,29 @@ export function decodeEntry(data: Uint8Array): EntryPayload {
 
 /** Parses and validates a MemberInfo (entries and conf change contexts carry it as JSON). */
 export function parseMemberJson(json: string): MemberInfo {
-  const v: unknown = JSON.parse(json);
+  return memberContextOf(JSON.parse(json)).member;
+}
+
+/**
+ * The context of a conf change that adds a member: its addresses, and whether the leader should
+ * promote it to voter once it has caught up (a member that joined with `--join`).
+ */
+export interface MemberContext {
+  readonly member: MemberInfo;
+  readonly autoPromote: boolean;
+}
+
+export function encodeMemberContext(context: MemberContext): Buffer {
+  const json = context.autoPromote ? { ...context.member, autoPromote: true } : context.member;
+  return Buffer.from(JSON.stringify(json), 'utf8');
+}
+
+export function parseMemberContext(json: string): MemberContext {
+  return memberContextOf(JSON.parse(json));
+}
+
+/** Validates a parsed member object: a MemberInfo, and the autoPromote flag if present. */
+export function memberContextOf(v: unknown): MemberContext {
   if (typeof v !== 'object' || v === null) throw new MalformedEntryError('member is not an object');
   const o = v as Record<string, unknown>;
   const str = (k: string): string => {
@@ -181,12 +203,18 @@ export function parseMemberJson(json: string): MemberInfo {
     return x;
   };
   if (typeof o.id !== 'number') throw new MalformedEntryError('member.id is not a number');
+  if (o.autoPromote !== undefined && typeof o.autoPromote !== 'boolean') {
+    throw new MalformedEntryError('member.autoPromote is not a boolean');
+  }
   return {
-    id: o.id,
-    peerAddr: str('peerAddr'),
-    respAddr: str('respAddr'),
-    httpAddr: str('httpAddr'),
-    grpcAddr: str('grpcAddr'),
+    member: {
+      id: o.id,
+      peerAddr: str('peerAddr'),
+      respAddr: str('respAddr'),
+      httpAddr: str('httpAddr'),
+      grpcAddr: str('grpcAddr'),
+    },
+    autoPromote: o.autoPromote === true,
   };
 }
 

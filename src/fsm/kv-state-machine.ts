@@ -3,7 +3,7 @@ import { COMMAND_DEFS, type CommandContext } from './commands/index.js';
 import {
   EntryKind,
   decodeEntry,
-  parseMemberJson,
+  parseMemberContext,
   type MemberInfo,
   type QueuedCommand,
   type TransactionPayload,
@@ -70,6 +70,8 @@ export class KvStateMachine implements StateMachine<Result> {
   members = new Map<number, MemberInfo>();
   /** Bumped whenever the member table changes, so watchers need not compare its contents. */
   membersVersion = 0;
+  /** Learners that joined with `--join`: the leader promotes each once it has caught up. */
+  autoPromote = new Set<number>();
   /** The latest leader time seen in the log. Kept monotonic: a new leader's clock may lag. */
   clock = 0;
   appliedIndex = 0;
@@ -180,16 +182,25 @@ export class KvStateMachine implements StateMachine<Result> {
 
   /**
    * Keeps the member table in step with the membership: an added member's addresses travel
-   * in the conf change's context; a removed member is forgotten.
+   * in the conf change's context (with whether to promote it automatically); a removed member
+   * is forgotten, and a promoted one needs no promotion any more.
    */
   applyConfChange(change: ConfChange, _confState: ConfState): void {
     for (const c of change.changes) {
-      if (c.type === ConfChangeType.Remove && this.members.delete(c.nodeId)) this.membersVersion++;
+      if (c.type === ConfChangeType.Remove) {
+        if (this.members.delete(c.nodeId)) this.membersVersion++;
+        this.autoPromote.delete(c.nodeId);
+      } else if (c.type === ConfChangeType.AddVoter) {
+        this.autoPromote.delete(c.nodeId);
+      }
     }
     if (change.context.length > 0) {
-      const member = parseMemberJson(Buffer.from(change.context).toString('utf8'));
+      const { member, autoPromote } = parseMemberContext(
+        Buffer.from(change.context).toString('utf8'),
+      );
       this.members.set(member.id, member);
       this.membersVersion++;
+      if (autoPromote) this.autoPromote.add(member.id);
     }
   }
 
@@ -226,8 +237,11 @@ export class KvStateMachine implements StateMachine<Result> {
     const dbs = this.dbs.map((db) => db.entries);
     const tombstones = this.dbs.map((db) => db.tombstones);
     const members = [...this.members.values()];
+    const autoPromote = [...this.autoPromote];
     const clock = this.clock;
-    return { serialize: () => writeSnapshot({ dbs, tombstones, members, clock }) };
+    return {
+      serialize: () => writeSnapshot({ dbs, tombstones, members, autoPromote, clock }),
+    };
   }
 
   restore(data: Uint8Array): void {
@@ -239,6 +253,7 @@ export class KvStateMachine implements StateMachine<Result> {
       return ks.observe(this.keyObserver(i));
     });
     this.members = new Map(image.members.map((m) => [m.id, m]));
+    this.autoPromote = new Set(image.autoPromote);
     this.membersVersion++;
     this.clock = image.clock;
     for (const listener of this.restoreListeners) listener();

@@ -1,15 +1,18 @@
-import type { MemberInfo } from './entry-codec.js';
+import { memberContextOf, type MemberInfo } from './entry-codec.js';
 import type { StoredEntry } from './keyspace.js';
 
 /**
  * The state machine image inside a Raft snapshot:
  *
- *   "RDKV" | u8 version (1) | f64 clock | u32 member JSON length | member JSON
+ *   "RDKV" | u8 version (2) | f64 clock | u32 member JSON length | member JSON
  *   | u8 database count | per database: u32 key count | per key:
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
  *       string (type 0): u32 len | bytes;
  *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
  *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
+ *
+ * The member JSON is an array of MemberInfo; a learner the leader is to promote once it has
+ * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
  * The snapshot file that wraps it carries the checksum; this layer still checks its own
  * structure so that a bad image is refused rather than half-loaded.
@@ -24,6 +27,8 @@ export interface SnapshotImage {
   /** Deleted keys and the index of their deletion, per database (see Keyspace). */
   readonly tombstones: ReadonlyMap<string, number>[];
   readonly members: readonly MemberInfo[];
+  /** Ids of members with the autoPromote flag (KvStateMachine.autoPromote). */
+  readonly autoPromote: readonly number[];
   readonly clock: number;
 }
 
@@ -43,7 +48,11 @@ function valueSize(e: StoredEntry): number {
 }
 
 export function writeSnapshot(image: SnapshotImage): Buffer {
-  const members = Buffer.from(JSON.stringify(image.members), 'utf8');
+  const flagged = new Set(image.autoPromote);
+  const members = Buffer.from(
+    JSON.stringify(image.members.map((m) => (flagged.has(m.id) ? { ...m, autoPromote: true } : m))),
+    'utf8',
+  );
   let size = 4 + 1 + 8 + 4 + members.length + 1;
   for (const db of image.dbs) {
     size += 4;
@@ -98,6 +107,7 @@ export function readSnapshot(data: Uint8Array): {
   dbs: Map<string, StoredEntry>[];
   tombstones: Map<string, number>[];
   members: MemberInfo[];
+  autoPromote: number[];
   clock: number;
 } {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -115,7 +125,25 @@ export function readSnapshot(data: Uint8Array): {
   const membersLength = buf.readUInt32BE(off);
   off += 4;
   need(membersLength + 1);
-  const members = JSON.parse(buf.toString('utf8', off, off + membersLength)) as MemberInfo[];
+  const members: MemberInfo[] = [];
+  const autoPromote: number[] = [];
+  let listed: unknown;
+  try {
+    listed = JSON.parse(buf.toString('utf8', off, off + membersLength));
+  } catch {
+    throw new SnapshotFormatError('member table is not JSON');
+  }
+  if (!Array.isArray(listed)) throw new SnapshotFormatError('member table is not an array');
+  for (const item of listed as unknown[]) {
+    let parsed;
+    try {
+      parsed = memberContextOf(item);
+    } catch (err) {
+      throw new SnapshotFormatError(`bad member: ${(err as Error).message}`);
+    }
+    members.push(parsed.member);
+    if (parsed.autoPromote) autoPromote.push(parsed.member.id);
+  }
   off += membersLength;
   const dbCount = buf.readUInt8(off++);
   const dbs: Map<string, StoredEntry>[] = [];
@@ -183,5 +211,5 @@ export function readSnapshot(data: Uint8Array): {
     tombstones.push(t);
   }
   if (off !== buf.length) throw new SnapshotFormatError('trailing bytes');
-  return { dbs, tombstones, members, clock };
+  return { dbs, tombstones, members, autoPromote, clock };
 }

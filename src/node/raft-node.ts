@@ -31,6 +31,7 @@ import {
   ShuttingDownError,
 } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
+import type { SnapshotInfo } from './cluster-admin.js';
 import type { RaftNodeObserver } from './node-observer.js';
 import type { Ticker } from './ticker.js';
 
@@ -165,6 +166,14 @@ export class RaftNode<R> {
   private elapsedMs = 0;
   /** The snapshot being written in the background, if any. */
   private snapshotTask: Promise<void> | undefined;
+  /** Take a snapshot at the next chance, however few entries were applied since the last. */
+  private snapshotWanted = false;
+  /** Callers of takeSnapshot, answered once a snapshot reaches their index. */
+  private snapshotWaiters: {
+    readonly target: Index;
+    readonly resolve: (info: SnapshotInfo) => void;
+    readonly reject: (err: Error) => void;
+  }[] = [];
   private refusedSinceReport = 0;
   private nextRefusalReportMs = 0;
 
@@ -392,6 +401,38 @@ export class RaftNode<R> {
     return this.rawNode.status();
   }
 
+  /**
+   * Whether a membership change was proposed and is not applied yet (the core accepts one at a
+   * time). A new leader counts everything it has not applied yet as possibly one.
+   */
+  membershipChangePending(): boolean {
+    const raft = this.rawNode.raft;
+    return raft.pendingConfIndex > raft.raftLog.applied || this.confState.votersOutgoing.length > 0;
+  }
+
+  /**
+   * Takes a snapshot of the applied state now, unless the latest one already covers it, and
+   * compacts the log behind it as the automatic snapshots do. Resolves with the latest snapshot
+   * once it is durable. The snapshot itself is taken by the Ready loop, where every applied
+   * entry is known to be durable in the local log (a snapshot must not cover entries that
+   * were applied early and are still being written).
+   */
+  takeSnapshot(): Promise<SnapshotInfo> {
+    this.checkRunning();
+    const target = this.appliedIndex;
+    if (this.latestSnapshot !== undefined && this.latestSnapshot.metadata.index >= target) {
+      return Promise.resolve(snapshotInfo(this.latestSnapshot));
+    }
+    if (target === 0) {
+      return Promise.reject(new RedraftError('INVALID_CHANGE', 'nothing has been applied yet'));
+    }
+    return new Promise<SnapshotInfo>((resolve, reject) => {
+      this.snapshotWaiters.push({ target, resolve, reject });
+      this.snapshotWanted = true;
+      this.schedule();
+    });
+  }
+
   /** Stops ticking, fails what is pending, closes transport and log. */
   async stop(): Promise<void> {
     // Also after a fail-stop, which only stops the node's own work: the transport's server
@@ -597,8 +638,15 @@ export class RaftNode<R> {
     if (entry.type === EntryType.ConfChange) {
       const change = decodeConfChange(entry.data);
       try {
+        const before = this.confState;
         this.confState = this.rawNode.applyConfChange(change);
         this.fsm.applyConfChange(change, this.confState);
+        if (addsMember(before, this.confState) && this.log.firstIndex() > 1) {
+          // The new member will need a snapshot (the log no longer starts at 1), and a
+          // snapshot taken before this change does not list it: the member would refuse it
+          // and wait for the next periodic one. Take one that lists it now.
+          this.snapshotWanted = true;
+        }
       } catch (err) {
         // A change the tracker rejects (e.g. removing the last voter) is a no-op everywhere,
         // deterministically; tell the proposer why.
@@ -701,7 +749,21 @@ export class RaftNode<R> {
    */
   private maybeSnapshot(): void {
     const last = this.latestSnapshot?.metadata.index ?? 0;
-    if (this.snapshotTask !== undefined || this.appliedIndex - last < this.snapshotEntries) return;
+    if (this.snapshotTask !== undefined) return;
+    if (!this.snapshotWanted && this.appliedIndex - last < this.snapshotEntries) return;
+    this.startSnapshot();
+  }
+
+  /** Starts writing a snapshot at the applied index, unless the latest is already there. */
+  private startSnapshot(): void {
+    this.snapshotWanted = false;
+    const last = this.latestSnapshot?.metadata.index ?? 0;
+    if (this.snapshotTask !== undefined) return;
+    if (this.appliedIndex <= last) {
+      // E.g. a snapshot from the leader was installed meanwhile: it covers every waiter.
+      this.answerSnapshotWaiters();
+      return;
+    }
     const at = this.appliedIndex;
     const snapTerm = this.rawNode.raft.raftLog.termOrUndefined(at);
     if (snapTerm === undefined) return;
@@ -712,9 +774,23 @@ export class RaftNode<R> {
     };
     this.snapshotTask = this.writeSnapshot(snapshot, last, started).finally(() => {
       this.snapshotTask = undefined;
+      this.answerSnapshotWaiters();
       // Enough may have been applied meanwhile for the next one.
       this.schedule();
     });
+  }
+
+  private answerSnapshotWaiters(): void {
+    const latest = this.latestSnapshot;
+    if (latest === undefined || this.snapshotWaiters.length === 0) return;
+    const waiting: typeof this.snapshotWaiters = [];
+    for (const w of this.snapshotWaiters) {
+      if (latest.metadata.index >= w.target) w.resolve(snapshotInfo(latest));
+      else waiting.push(w);
+    }
+    this.snapshotWaiters = waiting;
+    // A snapshot taken before a waiter's request did not cover it: take another.
+    if (waiting.length > 0) this.snapshotWanted = true;
   }
 
   /** `started`: performance.now() before the state was serialized. */
@@ -782,6 +858,8 @@ export class RaftNode<R> {
     this.readBatches.clear();
     for (const w of [...this.queuedReads.linearizable, ...this.queuedReads.lease]) w.reject(err);
     this.queuedReads = { linearizable: [], lease: [] };
+    for (const w of this.snapshotWaiters) w.reject(err);
+    this.snapshotWaiters = [];
   }
 
   /** Methods, so that the compiler does not narrow these flags across awaits. */
@@ -821,6 +899,16 @@ export class RaftNode<R> {
     }
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+function snapshotInfo(s: Snapshot): SnapshotInfo {
+  return { index: s.metadata.index, term: s.metadata.term, bytes: s.data.length };
+}
+
+/** Whether `after` has a voter or learner that `before` did not. */
+function addsMember(before: ConfState, after: ConfState): boolean {
+  const known = new Set([...before.voters, ...before.learners, ...before.votersOutgoing]);
+  return [...after.voters, ...after.learners].some((id) => !known.has(id));
 }
 
 function contextKey(context: Uint8Array): string {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { COMMAND_DEFS } from '../fsm/commands/index.js';
 import { wrongArity } from '../fsm/result.js';
+import type { ClusterMembership } from '../node/cluster-admin-service.js';
 import type { KvService } from '../node/kv-service.js';
 import { NONE } from '../raft/index.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from './cluster-view.js';
 import type { Connection, Outcome } from './connection.js';
 import type { ReplyWriter } from './encoder.js';
+import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
 
 /** Facts about the running server that local commands report. */
 export interface ServerInfo {
@@ -24,6 +26,8 @@ export interface ServerInfo {
   readonly tcpPort: number;
   readonly connections: () => readonly Connection[];
   readonly kill: (conn: Connection) => void;
+  /** Cluster administration (RAFT ...), when the server offers it. */
+  readonly admin?: ClusterMembership | undefined;
 }
 
 export interface LocalContext {
@@ -533,7 +537,7 @@ function cluster(ctx: LocalContext, argv: Buffer[]): Outcome {
 function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
   const sub = str(argv[1]).toUpperCase();
   const names = [...COMMAND_DEFS.keys(), ...LOCAL_COMMANDS.keys()].filter(
-    (n) => !(COMMAND_DEFS.get(n)?.flags.includes('internal') ?? false),
+    (n) => !(COMMAND_DEFS.get(n) ?? LOCAL_COMMANDS.get(n))?.flags.includes('internal'),
   );
   const describe = (w: ReplyWriter, n: string): void => {
     const d = COMMAND_DEFS.get(n);
@@ -661,4 +665,6 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['readonly', l(1, ['loading', 'stale', 'fast'], readonly)],
   ['readwrite', l(1, ['loading', 'stale', 'fast'], readwrite)],
   ['readconsistency', l(-1, ['fast', 'stale'], readConsistency)],
+  ['raft', l(-2, ['admin', 'noscript', 'stale'], (c, a) => raftCommand(c.server, a))],
+  ['__raft', l(-2, ['admin', 'internal'], (c, a) => forwardedRaftCommand(c.server, a))],
 ]);

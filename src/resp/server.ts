@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
+import type { ClusterMembership } from '../node/cluster-admin-service.js';
 import type { KvService } from '../node/kv-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import type { TlsMaterial } from '../security/tls-material.js';
@@ -29,6 +30,8 @@ export interface RespServerOptions {
    */
   readonly tls?: TlsMaterial | undefined;
   readonly observer?: RespObserver | undefined;
+  /** Serves the RAFT command family when given. */
+  readonly admin?: ClusterMembership;
 }
 
 /** The Redis front door: a TCP server speaking RESP2/RESP3 to any Redis client. */
@@ -49,6 +52,7 @@ export class RespServer {
       kill: (conn) => {
         conn.socket.destroy();
       },
+      admin: options.admin,
     };
     this.dispatcher = new CommandDispatcher(options.kv, info);
     const tls = options.tls;

@@ -72,6 +72,15 @@ export interface RaftInfo {
 
 const MARKER = '--- e2e harness:';
 
+function memberPorts(ports: readonly number[], k: number): MemberPorts {
+  return {
+    peer: ports[k * 4]!,
+    resp: ports[k * 4 + 1]!,
+    http: ports[k * 4 + 2]!,
+    grpc: ports[k * 4 + 3]!,
+  };
+}
+
 export class Member {
   private child: ChildProcess | undefined;
   private exitedPromise: Promise<ExitStatus> | undefined;
@@ -295,14 +304,20 @@ export class TestCluster {
   /** Aborted by stop(): waits still running in an abandoned test give up. */
   private readonly abort = new AbortController();
   private stopped = false;
+  private readonly all: Member[] = [];
 
   private constructor(
     readonly name: string,
     readonly dir: string,
-    readonly members: readonly Member[],
+    private readonly options: ClusterOptions,
     readonly tickMs: number,
     readonly electionTicks: number,
   ) {}
+
+  /** Every member this cluster started, including those added with {@link addMember}. */
+  get members(): readonly Member[] {
+    return this.all;
+  }
 
   /** Allocates ports and a temporary directory, and starts every member (not waiting). */
   static async start(options: ClusterOptions): Promise<TestCluster> {
@@ -322,50 +337,71 @@ export class TestCluster {
     const dir = mkdtempSync(
       join(tmpdir(), `redraft-e2e-${options.name.replace(/[^a-z0-9-]/gi, '-')}-`),
     );
-    const layout = Array.from({ length: size }, (_, k): MemberPorts => ({
-      peer: ports[k * 4]!,
-      resp: ports[k * 4 + 1]!,
-      http: ports[k * 4 + 2]!,
-      grpc: ports[k * 4 + 3]!,
-    }));
+    const layout = Array.from({ length: size }, (_, k) => memberPorts(ports, k));
     const initialCluster = layout.map((p, k) => `${k + 1}=127.0.0.1:${p.peer}`).join(',');
-    const nodeFlags = [...nodeFlagsFromEnv(), ...(options.nodeFlags ?? [])];
-    const members = layout.map((p, k) => {
-      const id = k + 1;
-      const dataDir = join(dir, `node-${id}`);
-      const settings: [string, string][] = [
-        ['id', String(id)],
-        ['data-dir', dataDir],
-        ['peer-addr', `127.0.0.1:${p.peer}`],
-        ['resp-addr', `127.0.0.1:${p.resp}`],
-        ['http-addr', `127.0.0.1:${p.http}`],
-        ['grpc-addr', `127.0.0.1:${p.grpc}`],
-        ['initial-cluster', initialCluster],
-        ['tick-ms', String(tickMs)],
-        ['election-ticks', String(electionTicks)],
-        ['log-level', options.logLevel ?? 'info'],
-      ];
-      if (options.snapshotEntries !== undefined)
-        settings.push(['snapshot-entries', String(options.snapshotEntries)]);
-      if (options.sync === false) settings.push(['sync', 'false']);
-      const viaEnv = options.configVia === 'env';
-      const args = viaEnv
-        ? ['server']
-        : [
-            'server',
-            ...settings.flatMap(([k, v]) => (k === 'sync' ? ['--no-sync'] : [`--${k}`, v])),
-          ];
-      const env = viaEnv
-        ? Object.fromEntries(
-            settings.map(([k, v]) => [`REDRAFT_${k.replace(/-/g, '_').toUpperCase()}`, v]),
-          )
-        : {};
-      args.push(...(options.extraArgs ?? []));
-      return new Member(id, p, dataDir, join(dir, `n${id}.log`), args, nodeFlags, env);
+    const cluster = new TestCluster(options.name, dir, options, tickMs, electionTicks);
+    layout.forEach((p, k) => {
+      cluster.all.push(cluster.newMember(k + 1, p, ['initial-cluster', initialCluster]));
     });
-    const cluster = new TestCluster(options.name, dir, members, tickMs, electionTicks);
     registry.add(cluster);
     return cluster;
+  }
+
+  /**
+   * Starts a new member (the next free id) that joins the running cluster through `via`, a
+   * member's RESP address (`redraft server --join`). Does not wait for it to join.
+   */
+  async addMember(
+    via: string,
+    options: { id?: number; extraArgs?: readonly string[] } = {},
+  ): Promise<Member> {
+    const id = options.id ?? Math.max(0, ...this.all.map((m) => m.id)) + 1;
+    const member = this.newMember(
+      id,
+      memberPorts(await freePorts(4), 0),
+      ['join', via],
+      options.extraArgs,
+    );
+    this.all.push(member);
+    member.start();
+    return member;
+  }
+
+  private newMember(
+    id: number,
+    p: MemberPorts,
+    cluster: readonly [string, string],
+    extraArgs: readonly string[] = [],
+  ): Member {
+    const options = this.options;
+    const dataDir = join(this.dir, `node-${id}`);
+    const settings: [string, string][] = [
+      ['id', String(id)],
+      ['data-dir', dataDir],
+      ['peer-addr', `127.0.0.1:${p.peer}`],
+      ['resp-addr', `127.0.0.1:${p.resp}`],
+      ['http-addr', `127.0.0.1:${p.http}`],
+      ['grpc-addr', `127.0.0.1:${p.grpc}`],
+      [cluster[0], cluster[1]],
+      ['tick-ms', String(this.tickMs)],
+      ['election-ticks', String(this.electionTicks)],
+      ['log-level', options.logLevel ?? 'info'],
+    ];
+    if (options.snapshotEntries !== undefined)
+      settings.push(['snapshot-entries', String(options.snapshotEntries)]);
+    if (options.sync === false) settings.push(['sync', 'false']);
+    const viaEnv = options.configVia === 'env';
+    const args = viaEnv
+      ? ['server']
+      : ['server', ...settings.flatMap(([k, v]) => (k === 'sync' ? ['--no-sync'] : [`--${k}`, v]))];
+    const env = viaEnv
+      ? Object.fromEntries(
+          settings.map(([k, v]) => [`REDRAFT_${k.replace(/-/g, '_').toUpperCase()}`, v]),
+        )
+      : {};
+    args.push(...(options.extraArgs ?? []), ...extraArgs);
+    const nodeFlags = [...nodeFlagsFromEnv(), ...(options.nodeFlags ?? [])];
+    return new Member(id, p, dataDir, join(this.dir, `n${id}.log`), args, nodeFlags, env);
   }
 
   /** The shortest election timeout of the members, in milliseconds. */
@@ -378,7 +414,7 @@ export class TestCluster {
   }
 
   member(id: number): Member {
-    const m = this.members[id - 1];
+    const m = this.all.find((x) => x.id === id);
     if (m === undefined) throw new Error(`no node ${id}`);
     return m;
   }
