@@ -192,7 +192,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     logger: logger.child({ component: 'admin' }),
     electionTimeoutMs,
   });
-  const stopPromotion = admin.startAutoPromotion(electionTimeoutMs);
+  const stopPromotion = admin.startAutoPromotion(electionTimeoutMs / 2);
 
   // Keep the transport's peers in step with the replicated member table, and publish our
   // own addresses until the table holds them (the leader may change before it commits).

@@ -25,8 +25,10 @@ export function caughtUp(
 
 /**
  * The learners the leader promotes by itself: those that asked for it (joined with `--join`)
- * and are caught up, in steady replication (not being sent a snapshot or probed) and heard
- * from recently. Sorted by id, so the leader promotes them in a stable order, one at a time.
+ * and are caught up and in steady replication (not being sent a snapshot, and not probed: the
+ * leader probes a member it could not reach). Sorted by id, so the leader promotes them in a
+ * stable order, one at a time. (Not `recentActive`: the leader clears it every election
+ * timeout, and a check on the same period could keep landing just after the clearing.)
  */
 export function learnersToPromote(
   progress: ReadonlyMap<number, ProgressStatus>,
@@ -37,7 +39,7 @@ export function learnersToPromote(
   const ready: number[] = [];
   for (const [id, pr] of progress) {
     if (!wanted.has(id) || !pr.isLearner) continue;
-    if (pr.state !== 'replicate' || !pr.recentActive) continue;
+    if (pr.state !== 'replicate') continue;
     if (caughtUp(pr, leaderLastIndex, maxLagEntries)) ready.push(id);
   }
   return ready.sort((a, b) => a - b);

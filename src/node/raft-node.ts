@@ -168,6 +168,12 @@ export class RaftNode<R> {
   private snapshotTask: Promise<void> | undefined;
   /** Take a snapshot at the next chance, however few entries were applied since the last. */
   private snapshotWanted = false;
+  /** Conf change proposers waiting for the core to count their entry applied. */
+  private coreAppliedWaiters: {
+    readonly at: Index;
+    readonly resolve: () => void;
+    readonly reject: (err: Error) => void;
+  }[] = [];
   /** Callers of takeSnapshot, answered once a snapshot reaches their index. */
   private snapshotWaiters: {
     readonly target: Index;
@@ -333,7 +339,10 @@ export class RaftNode<R> {
     }
   }
 
-  /** Proposes a membership change; resolves with the new ConfState when it is applied. */
+  /**
+   * Proposes a membership change; resolves with the new ConfState once it is applied, by the
+   * state machine and by the core (which refuses the next change until then).
+   */
   proposeConfChange(change: ConfChange): Promise<ConfState> {
     this.checkRunning();
     const notLeader = this.notLeader();
@@ -345,7 +354,22 @@ export class RaftNode<R> {
       return Promise.reject(this.mapCoreError(err));
     }
     if (receipt === undefined) return Promise.reject(new LeadershipLostError());
-    return this.awaitApply(receipt.term, receipt.index).then(() => this.confState);
+    const at = receipt.index;
+    return this.awaitApply(receipt.term, at)
+      .then(() => this.coreApplied(at))
+      .then(() => this.confState);
+  }
+
+  /**
+   * Resolves once the core counts `at` as applied. Entries are applied before the Ready that
+   * carries them is advanced (see applyCommittedNow), and only advancing tells the core.
+   */
+  private coreApplied(at: Index): Promise<void> {
+    if (this.rawNode.raft.raftLog.applied >= at) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.coreAppliedWaiters.push({ at, resolve, reject });
+      this.schedule();
+    });
   }
 
   /**
@@ -549,6 +573,7 @@ export class RaftNode<R> {
           const rd = this.rawNode.ready();
           await this.handleReady(rd);
           this.rawNode.advance(rd);
+          this.answerCoreAppliedWaiters();
           this.serveReads();
           for (const listener of this.appliedListeners) listener(this.appliedIndex);
         }
@@ -780,6 +805,17 @@ export class RaftNode<R> {
     });
   }
 
+  private answerCoreAppliedWaiters(): void {
+    if (this.coreAppliedWaiters.length === 0) return;
+    const applied = this.rawNode.raft.raftLog.applied;
+    const waiting: typeof this.coreAppliedWaiters = [];
+    for (const w of this.coreAppliedWaiters) {
+      if (applied >= w.at) w.resolve();
+      else waiting.push(w);
+    }
+    this.coreAppliedWaiters = waiting;
+  }
+
   private answerSnapshotWaiters(): void {
     const latest = this.latestSnapshot;
     if (latest === undefined || this.snapshotWaiters.length === 0) return;
@@ -860,6 +896,8 @@ export class RaftNode<R> {
     this.queuedReads = { linearizable: [], lease: [] };
     for (const w of this.snapshotWaiters) w.reject(err);
     this.snapshotWaiters = [];
+    for (const w of this.coreAppliedWaiters) w.reject(err);
+    this.coreAppliedWaiters = [];
   }
 
   /** Methods, so that the compiler does not narrow these flags across awaits. */
