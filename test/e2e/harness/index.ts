@@ -21,3 +21,10 @@ export { checkWrites, readKeys } from './verify.js';
 export { WriterPool } from './writers.js';
 export { chaosSeed, seededRandom } from './random.js';
 export { assertKeys, valueOf, writeKeys } from './load.js';
+export {
+  memberRow,
+  raftMembers,
+  replyMap,
+  waitForMembership,
+  type MemberRow,
+} from './membership.js';
