@@ -224,6 +224,17 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   };
   node.onApplied(syncMembers);
   node.onStateChange(publish);
+  let wasMember = false;
+  node.onApplied(() => {
+    if (isMember()) wasMember = true;
+    else if (wasMember) {
+      wasMember = false;
+      logger.warn(
+        {},
+        'this node was removed from the cluster and takes no further part: stop it, and empty its data directory before it joins again',
+      );
+    }
+  });
 
   const failed = new Promise<number>((resolve) => {
     node.onFailure(() => {
