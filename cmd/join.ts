@@ -49,6 +49,11 @@ export interface JoinOptions {
   readonly signal: AbortSignal;
   /** Bounds one attempt (connect and request). */
   readonly requestTimeoutMs: number;
+  /**
+   * Whether this node already holds state the cluster sent it. An earlier attempt whose answer
+   * was lost may have added it: then "already a member" means us, and the join is done.
+   */
+  readonly received: () => boolean;
 }
 
 /** Asks the cluster to add this node; resolves with the members, so that it can reach them. */
@@ -68,6 +73,14 @@ export async function requestJoin(options: JoinOptions): Promise<readonly Member
       logger.info({ via: options.address, attempt }, 'joined the cluster as a learner');
       return members;
     } catch (err) {
+      if (err instanceof RedraftError && err.code === 'MEMBER_EXISTS' && options.received()) {
+        logger.info(
+          { via: options.address, attempt },
+          'already joined (an earlier answer was lost)',
+        );
+        // The members and their addresses arrive with the log.
+        return [];
+      }
       const left = deadline - performance.now();
       if (!retryableJoinError(err) || left <= 0) {
         throw new Error(

@@ -286,6 +286,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
         timeoutMs: JOIN_TIMEOUT_MS,
         requestTimeoutMs: Math.max(10_000, electionTimeoutMs * 8),
         signal: stopJoining.signal,
+        received: () => !log.isEmpty(),
       });
       // Our log is empty, so the member table cannot tell us where the others are yet.
       for (const m of members) {

@@ -400,7 +400,9 @@ export class LevelLogStorage implements Storage {
 
   /**
    * Persists the initial membership of a brand-new node (as MemoryStorage.bootstrap): snapshot
-   * metadata at index 0 carrying `confState`. Only on an empty directory.
+   * metadata at index 0 carrying `confState`. Only on an empty directory. A cluster started
+   * this way cannot take members that join with an empty log (they would never learn this
+   * membership); `redraft server` bootstraps with log entries instead (src/node/bootstrap.ts).
    */
   bootstrap(confState: ConfState): Promise<void> {
     return this.enqueue(async () => {
