@@ -259,6 +259,10 @@ export class RaftClusterAdmin implements ClusterMembership {
   private async runOnLeader<R extends AdminRequest>(request: R): Promise<AdminResult<R>> {
     const what = this.claim(request);
     try {
+      if (request.op !== 'transferLeader') {
+        await this.changesSettled();
+        if (!this.node.isLeader) throw new NotLeaderError(this.node.leader);
+      }
       const value = await this.carryOut(request);
       this.logger.info({ change: what }, 'cluster change done');
       return value as AdminResult<R>;
@@ -275,14 +279,34 @@ export class RaftClusterAdmin implements ClusterMembership {
         `another change is in progress (${this.inFlight}); try again when it completes`,
       );
     }
-    if (request.op !== 'transferLeader' && this.node.membershipChangePending()) {
-      throw new RedraftError(
-        'CHANGE_IN_PROGRESS',
-        'a membership change is still being committed; try again when it completes',
-      );
-    }
     this.inFlight = describe(request);
     return this.inFlight;
+  }
+
+  /**
+   * Waits, for up to an election timeout, until the core has no membership change pending. A
+   * change proposed in an earlier term may still be committing, and a new leader counts all
+   * it has not applied yet as one: right after a leadership change that takes a round trip.
+   */
+  private changesSettled(): Promise<void> {
+    if (!this.node.membershipChangePending()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(
+          new RedraftError(
+            'CHANGE_IN_PROGRESS',
+            'a membership change is still being committed; try again when it completes',
+          ),
+        );
+      }, this.electionTimeoutMs);
+      const unsubscribe = this.node.onApplied(() => {
+        if (this.node.membershipChangePending()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+    });
   }
 
   /** Checks the request against the membership (synchronously) and starts it. */
