@@ -10,13 +10,17 @@
  * error. Human-readable output by default; `--json` prints the result as JSON (the shapes of
  * src/node/cluster-admin.ts) for scripts.
  */
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { parseArgs } from 'node:util';
 import type { ClusterStatus, MemberStatus, SnapshotInfo } from '../src/node/cluster-admin.js';
 import { isHostPort } from '../src/node/admin-request.js';
 import { AdminClient, replyValue } from '../src/resp/admin-client.js';
+import { leaderTlsOptions } from '../src/resp/leader-forwarder.js';
+import { loadTlsMaterial } from '../src/security/tls-material.js';
 import { ConfigError } from './config.js';
 
-export const ADMIN_USAGE = `usage: redraft admin [--addr HOST:PORT] [--password P] [--json] <command>
+export const ADMIN_USAGE = `usage: redraft admin [--addr HOST:PORT] [--password P] [--json] [TLS flags] <command>
 
 commands:
   status                                   this member's role, term, leader, indexes and the members
@@ -30,6 +34,12 @@ commands:
   --addr HOST:PORT   any member's RESP address (default 127.0.0.1:6379)
   --password P       the members' password (default: $REDRAFT_REQUIREPASS)
   --json             print the result as JSON
+
+  When the members' RESP ports speak TLS (the same variables as redraft server's):
+  --tls              connect with TLS, trusting the system's CAs
+  --tls-ca FILE      trust this CA for the member's certificate ($REDRAFT_TLS_CA)
+  --tls-cert FILE    present this client certificate ($REDRAFT_TLS_CERT), with
+  --tls-key FILE     its key ($REDRAFT_TLS_KEY); without --tls-ca, trust it and the system's CAs
 `;
 
 /** How long one request may take: a leader removing itself first hands leadership over. */
@@ -40,6 +50,8 @@ export interface AdminInvocation {
   readonly addr: string;
   readonly password: string;
   readonly json: boolean;
+  /** TLS, when asked for: file paths ('' when not given). */
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
   /** The RAFT command to send. */
   readonly argv: readonly string[];
   readonly command: string;
@@ -65,6 +77,10 @@ export function parseAdminArgs(args: readonly string[], env: NodeJS.ProcessEnv):
         addr: { type: 'string' },
         password: { type: 'string' },
         json: { type: 'boolean' },
+        tls: { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -91,10 +107,19 @@ export function parseAdminArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     }
   }
   const sub = command === 'add-learner' ? 'ADDLEARNER' : command.toUpperCase();
+  const cert = parsed.values['tls-cert'] ?? env.REDRAFT_TLS_CERT ?? '';
+  const key = parsed.values['tls-key'] ?? env.REDRAFT_TLS_KEY ?? '';
+  const ca = parsed.values['tls-ca'] ?? env.REDRAFT_TLS_CA ?? '';
+  if ((cert === '') !== (key === '')) {
+    throw new ConfigError('--tls-cert and --tls-key must be given together');
+  }
+  const tls =
+    parsed.values.tls === true || cert !== '' || ca !== '' ? { cert, key, ca } : undefined;
   return {
     addr,
     password: parsed.values.password ?? env.REDRAFT_REQUIREPASS ?? '',
     json: parsed.values.json === true,
+    tls,
     argv: ['RAFT', sub, ...rest],
     command,
   };
@@ -115,11 +140,19 @@ export async function runAdmin(
     err(`redraft admin: ${e.message}\n\n${ADMIN_USAGE}`);
     return 2;
   }
+  let tls: ConnectionOptions | undefined;
+  try {
+    tls = await tlsOptions(invocation.tls);
+  } catch (e) {
+    err(`redraft admin: ${(e as Error).message}\n`);
+    return 2;
+  }
   let client: AdminClient | undefined;
   try {
     client = await AdminClient.connect(invocation.addr, {
       password: invocation.password,
       timeoutMs: REQUEST_TIMEOUT_MS,
+      tls,
     });
     const value = replyValue(await client.command(invocation.argv));
     out(render(invocation, value));
@@ -129,6 +162,21 @@ export async function runAdmin(
     return 1;
   } finally {
     client?.close();
+  }
+}
+
+/** How to speak TLS to the member, as a follower does to the leader; undefined: plain text. */
+async function tlsOptions(files: AdminInvocation['tls']): Promise<ConnectionOptions | undefined> {
+  if (files === undefined) return undefined;
+  if (files.cert !== '') {
+    const material = await loadTlsMaterial(files, '--tls');
+    return material === undefined ? {} : leaderTlsOptions(material);
+  }
+  if (files.ca === '') return {};
+  try {
+    return { ca: await readFile(files.ca) };
+  } catch (e) {
+    throw new Error(`cannot read --tls-ca file ${files.ca}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -5,6 +5,7 @@
  * a change already in progress is retried with backoff until the deadline, logging why.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { RedraftError, type ErrorCode } from '../src/errors.js';
 import type { MemberInfo } from '../src/fsm/entry-codec.js';
@@ -40,6 +41,8 @@ export interface JoinOptions {
   /** Any running member's RESP address. */
   readonly address: string;
   readonly password: string;
+  /** TLS options when the members' RESP ports speak TLS. */
+  readonly tls?: ConnectionOptions | undefined;
   /** This node: its id and advertised addresses. */
   readonly self: MemberInfo;
   readonly logger: Logger;
@@ -68,6 +71,7 @@ export async function requestJoin(options: JoinOptions): Promise<readonly Member
       client = await AdminClient.connect(options.address, {
         password: options.password,
         timeoutMs: options.requestTimeoutMs,
+        tls: options.tls,
       });
       const members = await client.change({ op: 'join', id, addresses });
       logger.info({ via: options.address, attempt }, 'joined the cluster as a learner');

@@ -21,7 +21,7 @@ import { observeMember } from '../src/observe/observability.js';
 import { nodeId, type Snapshot } from '../src/raft/index.js';
 import { RespAdminForwarder } from '../src/resp/admin-forwarder.js';
 import { respCommandNames } from '../src/resp/dispatcher.js';
-import { RespLeaderForwarder } from '../src/resp/leader-forwarder.js';
+import { RespLeaderForwarder, leaderTlsOptions } from '../src/resp/leader-forwarder.js';
 import { RespServer } from '../src/resp/server.js';
 import { LevelLogStorage, SnapshotStore, StorageCorruptError } from '../src/storage/index.js';
 import { GrpcTransport } from '../src/transport/grpc-transport.js';
@@ -185,6 +185,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   const adminForwarder = new RespAdminForwarder(
     config.requirepass,
     Math.max(30_000, electionTimeoutMs * 6),
+    security.clientTls,
   );
   const admin = new RaftClusterAdmin({
     kv,
@@ -281,6 +282,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       const members = await requestJoin({
         address: config.join,
         password: config.requirepass,
+        tls: security.clientTls === undefined ? undefined : leaderTlsOptions(security.clientTls),
         self,
         logger: logger.child({ component: 'join' }),
         timeoutMs: JOIN_TIMEOUT_MS,

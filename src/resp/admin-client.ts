@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { RedraftError } from '../errors.js';
 import {
   decodeAdminReply,
@@ -21,6 +22,8 @@ export interface AdminClientOptions {
   readonly password?: string;
   /** Bounds the connection and each request. */
   readonly timeoutMs: number;
+  /** Speak TLS with these options (the member's RESP port serves TLS only). */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
 /**
@@ -61,18 +64,20 @@ export class AdminClient {
     const sep = address.lastIndexOf(':');
     const host = address.slice(0, sep).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(sep + 1));
+    const tls = options.tls;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host, port });
+      const s = tls === undefined ? connect({ host, port }) : connectTls({ ...tls, host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new AdminConnectionError(`${address}: connect timed out`));
       }, options.timeoutMs);
-      s.once('connect', () => {
+      // Over TLS the member is usable once its certificate checked out, not at TCP connect.
+      s.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
       });
-      s.once('error', (err) => {
+      s.once('error', (err: Error) => {
         clearTimeout(timer);
         reject(new AdminConnectionError(`${address}: ${err.message}`, { cause: err }));
       });

@@ -8,6 +8,7 @@ import {
   type AdminRequest,
   type AdminResult,
 } from '../node/admin-request.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { RespLeaderForwarder } from './leader-forwarder.js';
 
 const FORWARDED_RAFT = Buffer.from('__raft');
@@ -22,9 +23,12 @@ const LEADER_ONLY = Buffer.from('LEADER');
 export class RespAdminForwarder implements AdminForwarder {
   private readonly connection: RespLeaderForwarder;
 
-  /** `timeoutMs` bounds one request; a leader removing itself first hands leadership over. */
-  constructor(password: string, timeoutMs: number) {
-    this.connection = new RespLeaderForwarder(password, timeoutMs);
+  /**
+   * `timeoutMs` bounds one request (a leader removing itself first hands leadership over);
+   * `tls`: the member's RESP TLS material, when the RESP ports speak TLS.
+   */
+  constructor(password: string, timeoutMs: number, tls?: TlsMaterial) {
+    this.connection = new RespLeaderForwarder(password, timeoutMs, tls);
   }
 
   async forward<R extends AdminRequest>(leader: MemberInfo, request: R): Promise<AdminResult<R>> {
