@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { encodeMember, type MemberInfo } from '../src/fsm/entry-codec.js';
 import { KvStateMachine } from '../src/fsm/kv-state-machine.js';
 import type { Result } from '../src/fsm/result.js';
+import { startGateways, type Gateways } from '../src/gateway/gateways.js';
 import { KvService } from '../src/node/kv-service.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
@@ -228,10 +229,34 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     await node.stop().catch(() => undefined);
     throw err;
   }
+  // REST and gRPC (src/gateway). The cluster admin, prover, metrics and health join here.
+  const httpListen = parseHostPort(config.httpAddr, '--http-addr');
+  const grpcListen = parseHostPort(config.grpcAddr, '--grpc-addr');
+  let gateways: Gateways;
+  try {
+    gateways = await startGateways({
+      kv,
+      logger,
+      http: httpListen,
+      grpc: grpcListen,
+      defaultConsistency: config.readConsistency,
+      tlsFiles: { cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa },
+      authToken: config.authToken,
+      version,
+    });
+  } catch (err) {
+    stopSweeper();
+    await resp.close();
+    forwarder?.close();
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
   const republish = setInterval(publish, config.tickMs * config.electionTicks);
   logger.info(
     {
       resp: `${bound.host}:${bound.port}`,
+      http: `${httpListen.host}:${gateways.httpPort}`,
+      grpc: `${grpcListen.host}:${gateways.grpcPort}`,
       peer: config.peerAddr,
       version,
       respTls:
@@ -252,6 +277,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   if (typeof outcome === 'number') {
     // Fail-stop: the node could not persist; do not serve anything further, and let the
     // process end (the peer server would keep it alive).
+    await gateways.close();
     await resp.close();
     forwarder?.close();
     await node.stop().catch(() => undefined);
@@ -261,6 +287,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   logger.info({ signal: outcome }, 'shutting down');
   // Stop taking new work, hand over leadership so the cluster does not wait for an
   // election timeout, then flush and close the log.
+  await gateways.close();
   await resp.close();
   forwarder?.close();
   if (node.isLeader) {
