@@ -58,6 +58,7 @@ export class HttpGateway {
   private readonly app: FastifyInstance;
   private readonly streams = new OpenStreams();
   private readonly ready: Promise<void>;
+  private readonly documentedRoutes: { method: string; url: string }[] = [];
 
   constructor(options: HttpGatewayOptions) {
     const tls = options.tls;
@@ -93,6 +94,12 @@ export class HttpGateway {
     const app = this.app;
     const leader = (): ReturnType<typeof leaderHint> => leaderHint(options.kv);
     coerceQueryAndParams(app);
+    app.addHook('onRoute', (route) => {
+      const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+      for (const method of [route.method].flat()) {
+        if (!hidden && method !== 'HEAD') this.documentedRoutes.push({ method, url: route.url });
+      }
+    });
 
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
@@ -164,6 +171,12 @@ export class HttpGateway {
     registerClusterRoutes(app, options.admin);
     registerProbeRoutes(app, options.health, options.metrics);
     app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
+  }
+
+  /** Every route the OpenAPI document should describe (all but the docs' own). */
+  async routes(): Promise<readonly { method: string; url: string }[]> {
+    await this.ready;
+    return this.documentedRoutes;
   }
 
   /** Listens on host:port (port 0 picks one); resolves with the bound port. */
