@@ -124,7 +124,7 @@ export class HttpGateway {
       sendError(
         reply,
         new RedraftError('NOT_FOUND', `no route ${req.method} ${req.url}`),
-        undefined,
+        leader(),
       ),
     );
 
