@@ -36,10 +36,13 @@ export interface GatewayProtos {
 
 export function loadGatewayProtos(): GatewayProtos {
   const api = protoLoader.loadSync([KV_PROTO, CLUSTER_PROTO], PROTO_LOADER_OPTIONS);
-  const health = protoLoader.loadSync(HEALTH_PROTO, PROTO_LOADER_OPTIONS);
   const kv = api['redraft.v1.KV'] as unknown as KVDefinition;
   const cluster = api['redraft.v1.Cluster'] as unknown as ClusterDefinition;
-  return { kv, cluster, reflected: { ...api, ...health } };
+  // Reflection describes the files as written (snake_case field names), whatever names the
+  // handlers see; both describe the same wire format.
+  const asWritten = { ...PROTO_LOADER_OPTIONS, keepCase: true };
+  const reflected = protoLoader.loadSync([KV_PROTO, CLUSTER_PROTO, HEALTH_PROTO], asWritten);
+  return { kv, cluster, reflected };
 }
 
 export type { ClusterProto, KvProto };
