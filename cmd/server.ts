@@ -229,7 +229,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     await node.stop().catch(() => undefined);
     throw err;
   }
-  // REST and gRPC (src/gateway). The cluster admin, prover, metrics and health join here.
+  // REST and gRPC (src/gateway). The cluster admin and the prover join here.
   const httpListen = parseHostPort(config.httpAddr, '--http-addr');
   const grpcListen = parseHostPort(config.grpcAddr, '--grpc-addr');
   let gateways: Gateways;
@@ -240,9 +240,11 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       http: httpListen,
       grpc: grpcListen,
       defaultConsistency: config.readConsistency,
-      tlsFiles: { cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa },
+      tls: security.clientTls,
       authToken: config.authToken,
       version,
+      metrics: observed.gateway.metrics,
+      health: observed.gateway.health,
     });
   } catch (err) {
     stopSweeper();

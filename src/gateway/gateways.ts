@@ -3,12 +3,12 @@ import type { ClusterAdmin } from '../node/cluster-admin.js';
 import { ChangeFeed } from '../node/change-feed.js';
 import type { KvService } from '../node/kv-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { GrpcGateway } from './grpc/grpc-gateway.js';
 import { raftHealth, type HealthProbe, type MetricsSource } from './health.js';
 import { HttpGateway } from './http/http-gateway.js';
 import { KvOperations } from './kv-operations.js';
 import type { ProveFunction } from './model.js';
-import { readTlsMaterial } from './tls.js';
 
 export interface GatewaysOptions {
   readonly kv: KvService;
@@ -17,8 +17,8 @@ export interface GatewaysOptions {
   readonly grpc: { readonly host: string; readonly port: number };
   /** The node's --read-consistency: reads that do not choose one get it. */
   readonly defaultConsistency: ReadConsistency;
-  /** PEM files for both ports ('' each: plaintext); a CA makes client certificates required. */
-  readonly tlsFiles: { readonly cert: string; readonly key: string; readonly ca: string };
+  /** The client ports' certificate (plaintext without); its CA makes client certificates required. */
+  readonly tls?: TlsMaterial | undefined;
   /** Bearer token both gateways require ('': none). */
   readonly authToken: string;
   readonly version: string;
@@ -45,7 +45,6 @@ export interface Gateways {
  * them before the node stops: a request in flight then still reaches a running node.
  */
 export async function startGateways(options: GatewaysOptions): Promise<Gateways> {
-  const tls = await readTlsMaterial(options.tlsFiles);
   const kv = options.kv;
   const feed = new ChangeFeed(kv.fsm, () => kv.node.applied);
   const ops = new KvOperations({
@@ -55,7 +54,14 @@ export async function startGateways(options: GatewaysOptions): Promise<Gateways>
     prove: options.prove,
   });
   const health = options.health ?? raftHealth(kv);
-  const shared = { ops, kv, admin: options.admin, health, tls, authToken: options.authToken };
+  const shared = {
+    ops,
+    kv,
+    admin: options.admin,
+    health,
+    tls: options.tls,
+    authToken: options.authToken,
+  };
   const grpc = new GrpcGateway({ ...shared, logger: options.logger });
   const http = new HttpGateway({
     ...shared,

@@ -20,7 +20,7 @@ export function raftHealth(kv: KvService): HealthProbe {
     live: () => true,
     ready: () => {
       if (kv.node.leader === 0) return { ready: false, reason: 'no leader is known' };
-      const { commit } = kv.node.status();
+      const commit = kv.node.commitIndex;
       const applied = kv.node.applied;
       if (applied < commit) {
         return {

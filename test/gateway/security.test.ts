@@ -113,8 +113,9 @@ describe('TLS and the bearer token on the gateways', () => {
         for (const path of ['/livez', '/readyz']) {
           assert.equal((await httpsGet(https(m, path), withCert())).status, 200, path);
         }
-        // Open, and not wired in this build: 501 rather than 401.
-        assert.equal((await httpsGet(https(m, '/metrics'), withCert())).status, 501);
+        const metrics = await httpsGet(https(m, '/metrics'), withCert());
+        assert.equal(metrics.status, 200);
+        assert.match(metrics.body, /^redraft_raft_term \d+$/m);
       }),
   );
 

@@ -7,7 +7,7 @@ import type { KvService } from '../../node/kv-service.js';
 import { BearerToken, UNAUTHENTICATED_MESSAGE } from '../auth.js';
 import { leaderHint, type HealthProbe } from '../health.js';
 import type { KvOperations } from '../kv-operations.js';
-import type { TlsMaterial } from '../tls.js';
+import type { TlsMaterial } from '../../security/tls-material.js';
 import { OpenStreams } from '../open-streams.js';
 import { CallErrors } from './call-errors.js';
 import { clusterHandlers } from './cluster-handlers.js';

@@ -17,7 +17,7 @@ import { BearerToken, UNAUTHENTICATED_MESSAGE } from '../auth.js';
 import { leaderHint, type HealthProbe, type MetricsSource } from '../health.js';
 import type { KvOperations } from '../kv-operations.js';
 import { OpenStreams } from '../open-streams.js';
-import type { TlsMaterial } from '../tls.js';
+import type { TlsMaterial } from '../../security/tls-material.js';
 import { registerClusterRoutes } from './cluster-routes.js';
 import { fromFastifyError, sendError } from './error-body.js';
 import { registerKvRoutes } from './kv-routes.js';
