@@ -30,6 +30,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { Buffer } from 'node:buffer';
+import { get as httpGet } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -268,6 +269,18 @@ function command(port, argv, timeoutMs = 1000) {
   });
 }
 
+/** The status of a GET on 127.0.0.1:port, or 0 when there is no answer within `timeoutMs`. */
+function httpStatus(port, path, timeoutMs = 1000) {
+  return new Promise((res) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, timeout: timeoutMs }, (r) => {
+      r.resume();
+      res(r.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => res(0));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // A 3-member cluster.
 
@@ -338,14 +351,7 @@ async function waitForLeader(cluster, timeoutMs) {
         // The leader answers writes, so the cluster is usable from every member.
         const pong = await Promise.all(cluster.members.map((m) => command(m.resp, ['PING'])));
         // The REST and gRPC gateways start after RESP: wait for them too.
-        const ready = await Promise.all(
-          cluster.members.map((m) =>
-            fetch(`http://127.0.0.1:${m.http}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
-              (r) => r.status,
-              () => 0,
-            ),
-          ),
-        );
+        const ready = await Promise.all(cluster.members.map((m) => httpStatus(m.http, '/readyz')));
         if (pong.every((p) => p === 'PONG') && ready.every((s) => s === 200)) {
           cluster.leader = leader;
           cluster.followers = cluster.members.filter((m) => m !== leader);

@@ -91,7 +91,7 @@ describe('gRPC against a 3-member cluster (followers forward)', () => {
             const got = await c.kv.get({ key: bytes('greeting'), consistency });
             assert.equal(got.found, true, consistency);
             assert.equal(got.kv?.value.toString(), 'hello');
-            assert.equal(got.kv?.version, put.version);
+            assert.equal(got.kv.version, put.version);
             assert.ok(got.appliedIndex >= put.version);
           }
           await cluster.waitFor(
@@ -244,7 +244,7 @@ describe('gRPC against a 3-member cluster (followers forward)', () => {
         ]);
         assert.equal(a.kv?.value.toString(), '85');
         assert.equal(b.kv?.value.toString(), '15');
-        assert.equal(a.kv?.version, b.kv?.version, 'both keys were written by one entry');
+        assert.equal(a.kv.version, b.kv.version, 'both keys were written by one entry');
       } finally {
         closeAll(clients);
       }

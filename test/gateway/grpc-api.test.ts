@@ -15,7 +15,7 @@ import { KvOperations } from '../../src/gateway/kv-operations.js';
 import type { ProveFunction } from '../../src/gateway/model.js';
 import { ChangeFeed } from '../../src/node/change-feed.js';
 import type { ClusterAdmin, MemberStatus } from '../../src/node/cluster-admin.js';
-import { bytes, call, connect, failure, type Clients } from './fixtures/grpc-client.js';
+import { bytes, connect, failure, type Clients } from './fixtures/grpc-client.js';
 import { startSingleNode, type SingleNode } from './fixtures/single-node.js';
 
 const MAX_ENTRY = 64 * 1024;
@@ -301,7 +301,7 @@ describe('gRPC Cluster service over a ClusterAdmin', () => {
     assert.equal(status.role, 'NODE_ROLE_PRE_CANDIDATE');
     assert.equal(status.term, 7);
     assert.equal(status.members[0]?.role, 'MEMBER_ROLE_LEARNER');
-    assert.equal(status.members[0]?.matchIndex, 0);
+    assert.equal(status.members[0].matchIndex, 0);
     assert.equal((await c.members()).members.length, 1);
     const added = await c.addMember({
       peerAddr: 'p:2',

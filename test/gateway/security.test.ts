@@ -125,7 +125,7 @@ describe('TLS and the bearer token on the gateways', () => {
     () =>
       track(async () => {
         const address = grpcAddr(cluster.member(3));
-        const attempts: [string, grpc.ChannelCredentials, string | undefined, number][] = [
+        const attempts: [string, grpc.ChannelCredentials, string | undefined, grpc.status][] = [
           ['plaintext', grpc.credentials.createInsecure(), TOKEN, grpc.status.UNAVAILABLE],
           [
             'no client certificate',

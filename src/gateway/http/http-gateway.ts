@@ -95,7 +95,7 @@ export class HttpGateway {
     const leader = (): ReturnType<typeof leaderHint> => leaderHint(options.kv);
     coerceQueryAndParams(app);
     app.addHook('onRoute', (route) => {
-      const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+      const hidden = route.schema?.hide === true;
       for (const method of [route.method].flat()) {
         if (!hidden && method !== 'HEAD') this.documentedRoutes.push({ method, url: route.url });
       }
