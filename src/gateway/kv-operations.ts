@@ -80,11 +80,6 @@ export class KvOperations {
     this.prover = options.prove;
   }
 
-  /** The largest key plus value one write may carry. */
-  get maxEntryBytes(): number {
-    return this.kv.maxEntryBytes;
-  }
-
   async get(req: GetRequest): Promise<GetResult> {
     checkDb(req.db);
     return this.kv.readWith(req.consistency ?? this.defaultConsistency, (fsm, now) => ({
@@ -160,6 +155,7 @@ export class KvOperations {
   async txn(req: TxnRequest): Promise<TxnResult> {
     checkDb(req.db);
     checkTxnShape(req);
+    this.checkSize(txnBytes(req));
     for (let attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
       // Linearizable whatever the node's default: a stale read would only make the
       // proposal abort, but a comparison must not be judged on data the cluster has
@@ -197,11 +193,6 @@ export class KvOperations {
       db: req.db,
       prefix: keyOf(req.prefix),
     });
-  }
-
-  /** Whether this node can prove values (the Merkle prover is wired in). */
-  get canProve(): boolean {
-    return this.prover !== undefined;
   }
 
   async prove(db: number, key: Buffer, tag: string | undefined): Promise<ProveResult> {
@@ -274,6 +265,14 @@ function checkTxnShape(req: TxnRequest): void {
     if (c.target.kind === 'version') checkVersion(c.target.version);
   }
   for (const op of [...req.success, ...req.failure]) checkOp(op);
+}
+
+/** The key and value bytes a transaction's entry carries at most (either branch may run). */
+function txnBytes(req: TxnRequest): number {
+  const opBytes = (ops: readonly TxnOp[]): number =>
+    ops.reduce((n, op) => n + op.key.length + (op.kind === 'put' ? op.value.length : 0), 0);
+  const compared = req.compare.reduce((n, c) => n + c.key.length, 0);
+  return compared + Math.max(opBytes(req.success), opBytes(req.failure));
 }
 
 function checkOp(op: TxnOp): void {

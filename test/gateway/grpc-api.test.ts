@@ -113,6 +113,18 @@ describe('gRPC gateway (one member, in-process)', () => {
         'BAD_REQUEST',
       ],
       [
+        'oversized transaction',
+        () =>
+          kv.txn({
+            success: [
+              { put: { key: bytes('t1'), value: Buffer.alloc(MAX_ENTRY / 2) } },
+              { put: { key: bytes('t2'), value: Buffer.alloc(MAX_ENTRY / 2) } },
+            ],
+          }),
+        grpc.status.RESOURCE_EXHAUSTED,
+        'TOO_LARGE',
+      ],
+      [
         'oversized value',
         () => kv.put({ key: bytes('big'), value: Buffer.alloc(MAX_ENTRY) }),
         grpc.status.RESOURCE_EXHAUSTED,
