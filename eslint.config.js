@@ -56,7 +56,17 @@ const pureCoreRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'deploy/**', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'data/**',
+      'deploy/**',
+      'coverage/**',
+      // Written by `npm run proto:gen` from proto/redraft/v1.
+      'src/gateway/grpc/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -12,6 +12,7 @@ import { KvStateMachine } from '../src/fsm/kv-state-machine.js';
 import type { Result } from '../src/fsm/result.js';
 import { bootstrapLog } from '../src/node/bootstrap.js';
 import { RaftClusterAdmin } from '../src/node/cluster-admin-service.js';
+import { startGateways, type Gateways } from '../src/gateway/gateways.js';
 import { KvService } from '../src/node/kv-service.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
@@ -272,6 +273,34 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     await node.stop().catch(() => undefined);
     throw err;
   }
+  // REST and gRPC (src/gateway) over the same KvService and ClusterAdmin; up before a join
+  // so that probes (/livez, /readyz) answer while this member catches up.
+  const httpListen = parseHostPort(config.httpAddr, '--http-addr');
+  const grpcListen = parseHostPort(config.grpcAddr, '--grpc-addr');
+  let gateways: Gateways;
+  try {
+    gateways = await startGateways({
+      kv,
+      logger,
+      http: httpListen,
+      grpc: grpcListen,
+      defaultConsistency: config.readConsistency,
+      tls: security.clientTls,
+      authToken: config.authToken,
+      version,
+      metrics: observed.gateway.metrics,
+      health: observed.gateway.health,
+      admin,
+    });
+  } catch (err) {
+    stopSweeper();
+    stopPromotion();
+    adminForwarder.close();
+    await resp.close();
+    forwarder?.close();
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
   if (joining) {
     // Serving already: once added, the leader replicates to us at once.
     const stopJoining = new AbortController();
@@ -298,6 +327,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       stopSweeper();
       stopPromotion();
       adminForwarder.close();
+      await gateways.close();
       await resp.close();
       forwarder?.close();
       await node.stop().catch(() => undefined);
@@ -309,6 +339,8 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   logger.info(
     {
       resp: `${bound.host}:${bound.port}`,
+      http: `${httpListen.host}:${gateways.httpPort}`,
+      grpc: `${grpcListen.host}:${gateways.grpcPort}`,
       peer: config.peerAddr,
       version,
       respTls:
@@ -331,6 +363,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   if (typeof outcome === 'number') {
     // Fail-stop: the node could not persist; do not serve anything further, and let the
     // process end (the peer server would keep it alive).
+    await gateways.close();
     await resp.close();
     forwarder?.close();
     await node.stop().catch(() => undefined);
@@ -340,6 +373,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   logger.info({ signal: outcome }, 'shutting down');
   // Stop taking new work, hand over leadership so the cluster does not wait for an
   // election timeout, then flush and close the log.
+  await gateways.close();
   await resp.close();
   forwarder?.close();
   if (node.isLeader) {

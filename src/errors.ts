@@ -33,6 +33,21 @@ export const ERROR_REGISTRY = {
   // Refused without effect, and the same request succeeds later: retrying is safe.
   CHANGE_IN_PROGRESS: { resp: 'TRYAGAIN', http: 409, grpc: 10 /* ABORTED */ },
   LEARNER_NOT_READY: { resp: 'TRYAGAIN', http: 409, grpc: 14 /* UNAVAILABLE */ },
+  /** A key, member or route that does not exist. */
+  NOT_FOUND: { resp: 'ERR', http: 404, grpc: 5 /* NOT_FOUND */ },
+  WRONG_TYPE: { resp: 'WRONGTYPE', http: 409, grpc: 9 /* FAILED_PRECONDITION */ },
+  /** A conditional write (only-if-absent, only-if-version) whose condition did not hold. */
+  CONDITION_FAILED: { resp: 'ERR', http: 412, grpc: 9 /* FAILED_PRECONDITION */ },
+  /** Other writes kept changing the keys a transaction compares; nothing was applied. */
+  CONTENDED: { resp: 'ERR', http: 409, grpc: 10 /* ABORTED */ },
+  TOO_LARGE: { resp: 'ERR', http: 413, grpc: 8 /* RESOURCE_EXHAUSTED */ },
+  UNSUPPORTED_MEDIA_TYPE: { resp: 'ERR', http: 415, grpc: 3 /* INVALID_ARGUMENT */ },
+  UNAUTHENTICATED: { resp: 'NOAUTH', http: 401, grpc: 16 /* UNAUTHENTICATED */ },
+  /** A watch resumed from a log index older than the history this node keeps. */
+  COMPACTED: { resp: 'ERR', http: 410, grpc: 11 /* OUT_OF_RANGE */ },
+  NOT_IMPLEMENTED: { resp: 'ERR', http: 501, grpc: 12 /* UNIMPLEMENTED */ },
+  /** Readiness probe: no leader known, or this node still applying what it knows committed. */
+  NOT_READY: { resp: 'ERR', http: 503, grpc: 14 /* UNAVAILABLE */ },
 } as const satisfies Record<string, ErrorMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
@@ -82,4 +97,40 @@ export class RequestTimeoutError extends RedraftError {
   constructor(what: string) {
     super('TIMEOUT', `${what} timed out`);
   }
+}
+
+/**
+ * The error a relayed RESP error line stands for. A follower forwards writes over the
+ * leader's RESP port (KvService), so what the leader refused arrives as text: its first word
+ * is the registry's RESP prefix, and for the plain ERR lines Redraft itself writes, the
+ * wording of the classes above. The gateways send only well-formed commands, so an ERR line
+ * that is none of these is the server's fault, not the caller's.
+ */
+export function errorFromRespLine(line: string): RedraftError {
+  const space = line.indexOf(' ');
+  const prefix = space < 0 ? line : line.slice(0, space);
+  const message = space < 0 ? line : line.slice(space + 1);
+  switch (prefix) {
+    case 'MOVED':
+      return new RedraftError('NOT_LEADER', `not the leader (${message})`);
+    case 'CLUSTERDOWN':
+      return new RedraftError('NO_LEADER', message);
+    case 'TRYAGAIN':
+      return new RedraftError('PROPOSAL_DROPPED', message);
+    case 'WRONGTYPE':
+      return new RedraftError('WRONG_TYPE', message);
+    case 'NOAUTH':
+    case 'WRONGPASS':
+      // The leader refused this member's own forwarding credentials: a configuration fault.
+      return new RedraftError('INTERNAL', `the leader refused to authenticate: ${message}`);
+    default:
+      break;
+  }
+  if (/leadership lost/i.test(message)) return new RedraftError('LEADERSHIP_LOST', message);
+  if (/outcome unknown|may or may not have been applied/i.test(message))
+    return new RedraftError('OUTCOME_UNKNOWN', message);
+  if (/shutting down/i.test(message)) return new RedraftError('SHUTTING_DOWN', message);
+  if (/exceeds the \d+-byte limit/.test(message)) return new RedraftError('TOO_LARGE', message);
+  if (/^node failed/.test(message)) return new RedraftError('STORAGE_FAILED', message);
+  return new RedraftError('INTERNAL', message);
 }

@@ -48,7 +48,7 @@ export class KvService {
     private readonly forwarder: LeaderForwarder | undefined,
     /** The wall clock that stamps writes (on the leader) and judges expiry (on reads). */
     private readonly clock: () => number = Date.now,
-    private readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
+    readonly maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES,
   ) {}
 
   /** Proposes an encoded entry unless it is too large to replicate. */

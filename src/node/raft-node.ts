@@ -154,6 +154,13 @@ export class RaftNode<R> {
   };
   private readonly readBatches = new Map<string, ReadBatch>();
   private nextReadContext = 1;
+  /**
+   * Read contexts must be unique across the cluster: the leader keeps one pending ReadIndex
+   * per context and ignores a duplicate, so two followers' batches numbered alike would
+   * leave one unanswered until it timed out. A context is this node's id, this incarnation's
+   * random number (a restarted node's numbering starts again) and the batch number.
+   */
+  private readonly readIncarnation: number;
   private processing = false;
   private processAgain = false;
   private scheduled = false;
@@ -199,6 +206,7 @@ export class RaftNode<R> {
     this.latestSnapshot = options.initialSnapshot;
     const electionTicks = options.electionTicks ?? 10;
     this.requestTimeoutMs = options.requestTimeoutMs ?? electionTicks * options.tickMs * 3;
+    this.readIncarnation = options.random(0x1_0000_0000);
     const applied = options.initialSnapshot?.metadata.index ?? index(0);
     this.appliedIndex = applied;
     this.confState =
@@ -725,8 +733,10 @@ export class RaftNode<R> {
       const waiters = this.queuedReads[consistency];
       if (waiters.length === 0) continue;
       this.queuedReads[consistency] = [];
-      const context = Buffer.allocUnsafe(8);
-      context.writeDoubleBE(this.nextReadContext++);
+      const context = Buffer.allocUnsafe(16);
+      context.writeUInt32BE(this.id, 0);
+      context.writeUInt32BE(this.readIncarnation, 4);
+      context.writeDoubleBE(this.nextReadContext++, 8);
       const key = contextKey(context);
       this.readBatches.set(key, {
         waiters,

@@ -7,9 +7,9 @@
 #   bash test/compat/install.sh
 #
 # Needs already on the machine: Node 20 (for Redraft itself), Go >= 1.26 (go.mod), Python 3
-# with pip. Installed here when missing: redis-tools (redis-cli, redis-benchmark), a JDK and
-# Maven (Debian packages); then redis-py and pytest (pip), go-redis (go mod download), Jedis
-# and JUnit (Maven).
+# with pip. Installed here when missing: redis-tools (redis-cli, redis-benchmark), curl, a JDK
+# and Maven (Debian packages); then redis-py and pytest (pip), go-redis (go mod download),
+# grpcurl (go install, into /usr/local/bin), Jedis and JUnit (Maven).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LOG=$(mktemp)
@@ -41,6 +41,7 @@ packages=()
 command -v redis-cli > /dev/null 2>&1 || packages+=(redis-tools)
 command -v redis-benchmark > /dev/null 2>&1 || packages+=(redis-tools)
 command -v stdbuf > /dev/null 2>&1 || packages+=(coreutils)
+command -v curl > /dev/null 2>&1 || packages+=(curl)
 command -v javac > /dev/null 2>&1 || packages+=(default-jdk-headless)
 command -v mvn > /dev/null 2>&1 || packages+=(maven)
 if [ ${#packages[@]} -gt 0 ]; then
@@ -72,10 +73,16 @@ step 'pip install -r python/requirements.txt' \
 step 'go mod download' bash -c "cd '$HERE/go' && go mod download"
 step 'go test (compile only)' bash -c "cd '$HERE/go' && go test -count=1 -run '^\$' ./..."
 
+# grpcurl for the gRPC gateway (it learns the API by server reflection), pinned.
+if ! command -v grpcurl > /dev/null 2>&1; then
+  step 'go install grpcurl' env GOBIN="${GRPCURL_BIN:-/usr/local/bin}" \
+    go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+fi
+
 # Jedis, JUnit and every Maven plugin, Surefire's JUnit provider included (it is resolved
 # only when tests run: they run and skip themselves with redraft.compat.fetchOnly).
 step 'mvn test (fetch and compile only)' \
   mvn -q -B -Dstyle.color=never -f "$HERE/java/pom.xml" test -Dredraft.compat.fetchOnly=true
 
-for bin in redis-cli redis-benchmark stdbuf python3 go mvn java; do need "$bin" 'after install'; done
+for bin in redis-cli redis-benchmark stdbuf curl grpcurl python3 go mvn java; do need "$bin" 'after install'; done
 echo "compat install: done"

@@ -13,6 +13,8 @@
 //   REDRAFT_FOLLOWER2=host:port   the other follower
 //   REDRAFT_NODES=h:p,h:p,h:p     every member's RESP address, leader first
 //   REDRAFT_ROUTING=forward|redirect
+//   REDRAFT_GRPC_LEADER, REDRAFT_GRPC_FOLLOWER, REDRAFT_HTTP_LEADER, REDRAFT_HTTP_FOLLOWER
+//                                 the same members' gRPC and REST addresses
 // A client that fails leaves its cluster's directory (member logs) behind and says where;
 // REDRAFT_COMPAT_KEEP=1 keeps every directory. REDRAFT_COMPAT_TIMEOUT_SCALE=2 doubles timeouts.
 //
@@ -28,6 +30,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { Buffer } from 'node:buffer';
+import { get as httpGet } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -87,6 +90,20 @@ const CLIENTS = [
     // `mvn -q` is silent on success: report Surefire's counts, and refuse a run that skipped.
     after: () => surefireSummary(join(HERE, 'java', 'target', 'surefire-reports')),
     timeoutMs: 180_000,
+  },
+  {
+    name: 'grpcurl',
+    needs: ['grpcurl'],
+    cmd: ['bash', join(HERE, 'grpcurl', 'scenario.sh')],
+    cwd: HERE,
+    timeoutMs: 90_000,
+  },
+  {
+    name: 'curl',
+    needs: ['curl'],
+    cmd: ['bash', join(HERE, 'curl', 'scenario.sh')],
+    cwd: HERE,
+    timeoutMs: 60_000,
   },
   {
     name: 'redis-py-cluster',
@@ -252,6 +269,18 @@ function command(port, argv, timeoutMs = 1000) {
   });
 }
 
+/** The status of a GET on 127.0.0.1:port, or 0 when there is no answer within `timeoutMs`. */
+function httpStatus(port, path, timeoutMs = 1000) {
+  return new Promise((res) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, timeout: timeoutMs }, (r) => {
+      r.resume();
+      res(r.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => res(0));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // A 3-member cluster.
 
@@ -303,7 +332,7 @@ async function startCluster(name, routing) {
   return cluster;
 }
 
-/** Waits until every member names the same leader and knows its RESP address. */
+/** Waits until every member names the same leader, knows its RESP address, and is ready. */
 async function waitForLeader(cluster, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = 'no reply yet';
@@ -321,7 +350,9 @@ async function waitForLeader(cluster, timeoutMs) {
       if (leader !== undefined && addrs.every((a) => a === addrs[0])) {
         // The leader answers writes, so the cluster is usable from every member.
         const pong = await Promise.all(cluster.members.map((m) => command(m.resp, ['PING'])));
-        if (pong.every((p) => p === 'PONG')) {
+        // The REST and gRPC gateways start after RESP: wait for them too.
+        const ready = await Promise.all(cluster.members.map((m) => httpStatus(m.http, '/readyz')));
+        if (pong.every((p) => p === 'PONG') && ready.every((s) => s === 200)) {
           cluster.leader = leader;
           cluster.followers = cluster.members.filter((m) => m !== leader);
           return;
@@ -343,6 +374,10 @@ function addressEnv(cluster) {
     REDRAFT_FOLLOWER2: a(cluster.followers[1]),
     REDRAFT_NODES: [cluster.leader, ...cluster.followers].map(a).join(','),
     REDRAFT_ROUTING: cluster.routing,
+    REDRAFT_GRPC_LEADER: `127.0.0.1:${cluster.leader.grpc}`,
+    REDRAFT_GRPC_FOLLOWER: `127.0.0.1:${cluster.followers[0].grpc}`,
+    REDRAFT_HTTP_LEADER: `127.0.0.1:${cluster.leader.http}`,
+    REDRAFT_HTTP_FOLLOWER: `127.0.0.1:${cluster.followers[0].http}`,
   };
 }
 

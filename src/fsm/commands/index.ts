@@ -1,5 +1,6 @@
 import type { CommandDef } from './context.js';
 import { HASH_COMMANDS } from './hashes.js';
+import { INTROSPECTION_COMMANDS } from './introspection.js';
 import { KEY_COMMANDS } from './keys.js';
 import { SERVER_COMMANDS } from './server.js';
 import { STRING_COMMANDS } from './strings.js';
@@ -8,8 +9,11 @@ export type { CommandContext, CommandDef, CommandFn } from './context.js';
 
 /** Every data command, by lower-case name. Aliases are separate entries. */
 export const COMMAND_DEFS: ReadonlyMap<string, CommandDef> = new Map(
-  [...STRING_COMMANDS, ...KEY_COMMANDS, ...HASH_COMMANDS, ...SERVER_COMMANDS].map((d) => [
-    d.name,
-    d,
-  ]),
+  [
+    ...STRING_COMMANDS,
+    ...KEY_COMMANDS,
+    ...HASH_COMMANDS,
+    ...SERVER_COMMANDS,
+    ...INTROSPECTION_COMMANDS,
+  ].map((d) => [d.name, d]),
 );
