@@ -12,6 +12,7 @@ export { REDRAFT_SCRIPT, childEnv, runCli, type CliResult, type ExitStatus } fro
 export {
   RespClient,
   RespTransportError,
+  type RespEndpoint,
   parseInfo,
   replyText,
   respCommand,

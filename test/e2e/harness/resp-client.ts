@@ -21,6 +21,16 @@ interface Pending {
  * are matched in order. A request that times out breaks the connection (a late reply would
  * otherwise be matched to the next request), and every request still waiting fails with it.
  */
+/**
+ * Something a test client can open RESP connections to: a member, or a Service in front of
+ * several (the deploy simulation's). The workload and the checks need nothing more.
+ */
+export interface RespEndpoint {
+  /** Named in messages (a member's id; 0 for a Service). */
+  readonly id: number;
+  connect(timeoutMs?: number): Promise<RespClient>;
+}
+
 export class RespClient {
   private readonly parser = new ReplyParser();
   private readonly pending: Pending[] = [];

@@ -1,4 +1,4 @@
-import type { Member } from './cluster.js';
+import type { RespEndpoint } from './resp-client.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -7,7 +7,7 @@ import { waitFor } from './wait.js';
  * `timeoutMs`: availability is not what these checks are about, the values are.
  */
 export async function readKeys(
-  member: Member,
+  member: RespEndpoint,
   keys: readonly string[],
   timeoutMs = 15_000,
 ): Promise<Map<string, string | null>> {
@@ -53,7 +53,7 @@ export async function readKeys(
  * problems found (empty when all is well), at most `limit` of them.
  */
 export async function checkWrites(
-  member: Member,
+  member: RespEndpoint,
   acked: ReadonlyMap<string, string>,
   unknown: ReadonlyMap<string, string>,
   limit = 20,

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Member } from './cluster.js';
-import type { RespClient } from './resp-client.js';
+import type { RespClient, RespEndpoint } from './resp-client.js';
 
 /**
  * Concurrent clients that each SET fresh keys in a loop against the members of a cluster,
@@ -19,7 +18,7 @@ export class WriterPool {
   private loops: Promise<void>[] = [];
 
   constructor(
-    private readonly members: () => readonly Member[],
+    private readonly members: () => readonly RespEndpoint[],
     private readonly clients: number,
     private readonly tag: string,
     private readonly requestTimeoutMs = 3000,
