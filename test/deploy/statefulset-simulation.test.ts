@@ -41,6 +41,7 @@ const RELEASE = 'db';
 const NAMESPACE = 'sim';
 const FULLNAME = 'db-redraft';
 const READY_TIMEOUT_MS = 120_000;
+const PASSWORD = 'simulated secret';
 
 const helm = findHelm();
 const skip =
@@ -63,8 +64,20 @@ function imageEnvironment(): Map<string, string> {
   return env;
 }
 
-function podEndpoint(ip: string, port: number, id: number): RespEndpoint {
-  return { id, connect: (timeoutMs = 2000) => RespClient.connect(port, timeoutMs, ip) };
+/** A RESP endpoint whose connections are authenticated. */
+function endpoint(ip: string, port: number, id: number): RespEndpoint {
+  return {
+    id,
+    connect: async (timeoutMs = 2000) => {
+      const client = await RespClient.connect(port, timeoutMs, ip);
+      const reply = await client.send(['AUTH', PASSWORD], timeoutMs);
+      if (reply.kind !== 'simple') {
+        client.close();
+        throw new Error(`AUTH: ${JSON.stringify(reply)}`);
+      }
+      return client;
+    },
+  };
 }
 
 async function raftInfo(endpoint: RespEndpoint): Promise<Map<string, string>> {
@@ -84,11 +97,22 @@ describe('the chart on a simulated StatefulSet', { skip }, () => {
       const dir = mkdtempSync(join(tmpdir(), 'redraft-statefulset-'));
       const [resp, http, grpc, peer] = await freePorts(4);
       const network = new LoopbackNetwork();
-      // Pods share ports, as in Kubernetes; these are free ones, and the preStop delay is cut to
-      // 1 s to keep the run short. Everything else is the chart's defaults.
+      // Values: free ports (the same for every pod, as in Kubernetes), each pod listening on its
+      // own address, the preStop delay cut to 1 s to keep the run short, and auth on (the
+      // password reaches members, hook and test pod through the Secret). Everything else is
+      // the chart's defaults.
       const render = (replicas: number): Promise<KubeObject[]> =>
         renderChart(helm.ok ? helm.value : '', {
-          values: { replicas, ports: { resp, http, grpc, peer }, preStopDelaySeconds: 1 },
+          values: {
+            replicas,
+            ports: { resp, http, grpc, peer },
+            // Each pod binds its own address (pods share ports, and here they share a host).
+            cluster: { listenAddress: '$(POD_IP)' },
+            preStopDelaySeconds: 1,
+            // Auth on, with the password given: helm would keep a generated one across
+            // upgrades (lookup), but each `helm template` here would generate another.
+            auth: { enabled: true, password: PASSWORD },
+          },
           kubeVersion,
           release: RELEASE,
           namespace: NAMESPACE,
@@ -123,12 +147,12 @@ describe('the chart on a simulated StatefulSet', { skip }, () => {
         })),
         () => sts.readyIps(),
       );
-      const service = podEndpoint(network.serviceIp, resp!, 0);
+      const service = endpoint(network.serviceIp, resp!, 0);
       const writers = new WriterPool(() => [service], 4, 'k8s');
       let passed = false;
 
       const members = (): RespEndpoint[] =>
-        [...sts.pods.entries()].map(([o, p]) => podEndpoint(p.facts.ip, resp!, o + 1));
+        [...sts.pods.entries()].map(([o, p]) => endpoint(p.facts.ip, resp!, o + 1));
 
       /** Waits until every running pod reports exactly `ids` as voters, no learner, one leader. */
       const expectMembers = (ids: readonly number[], of = members()): Promise<void> =>

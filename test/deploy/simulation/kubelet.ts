@@ -100,6 +100,19 @@ function exitOf(child: ChildProcess): Promise<ExitStatus> {
   });
 }
 
+/** `promise`'s value, or undefined if `deadline` (epoch ms) comes first; leaves no timer behind. */
+async function within<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(Math.max(0, deadline - Date.now()), undefined, { signal: timer.signal }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
 /** Runs a container to completion (a Job's or a test pod's); resolves with its exit status. */
 export async function runToCompletion(
   c: Container,
@@ -189,14 +202,10 @@ export class SimulatedPod {
         this.logFile,
         `preStop of ${this.facts.name}`,
       );
-      const status = await Promise.race([exitOf(hook), sleep(grace).then(() => undefined)]);
-      if (status === undefined) hook.kill('SIGKILL');
+      if ((await within(exitOf(hook), deadline)) === undefined) hook.kill('SIGKILL');
     }
     child.kill('SIGTERM');
-    const status = await Promise.race([
-      exited,
-      sleep(Math.max(0, deadline - Date.now())).then(() => undefined),
-    ]);
+    const status = await within(exited, deadline);
     if (status !== undefined) return status;
     this.incidents.push(
       `${this.facts.name} outlived its grace period of ${grace} ms and was killed`,

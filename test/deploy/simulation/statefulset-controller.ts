@@ -9,7 +9,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../e2e/harness/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   findOne,
   type Job,
@@ -106,18 +106,22 @@ export class SimulatedStatefulSet {
     return [...this.pods.values()].flatMap((p) => p.incidents);
   }
 
-  /** Waits until `pods` are all ready; a pod that died meanwhile ends the wait with its log. */
+  /** Waits until `pods` are all ready; a pod that exits meanwhile ends the wait with its log. */
   async waitReady(pods: readonly SimulatedPod[], timeoutMs: number): Promise<void> {
-    await waitFor(
-      `pods ${pods.map((p) => p.facts.name).join(', ')} to be ready`,
-      () => {
-        for (const p of pods) {
-          if (!p.running) throw new Error(`${p.facts.name} is not running:\n${p.logTail()}`);
-        }
-        return pods.every((p) => p.ready) ? true : undefined;
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dead = pods.find((p) => !p.running);
+      if (dead !== undefined) throw new Error(`${dead.facts.name} exited:\n${dead.logTail()}`);
+      if (pods.every((p) => p.ready)) return;
+      if (Date.now() > deadline) {
+        const waiting = pods.filter((p) => !p.ready).map((p) => p.facts.name);
+        throw new Error(
+          `pods ${waiting.join(', ')} not ready within ${timeoutMs} ms; logs in ${this.dir}`,
+        );
+      }
+      // Polling pace while the probes run.
+      await sleep(100);
+    }
   }
 
   /**
