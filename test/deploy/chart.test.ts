@@ -159,7 +159,11 @@ function decode(secret: Secret, key: string): string {
  * command (the entrypoint script) run as Kubernetes would run it, with a stand-in `redraft`
  * that records them.
  */
-function memberInvocation(objects: readonly KubeObject[], ordinal: number): Invocation {
+function memberInvocation(
+  objects: readonly KubeObject[],
+  ordinal: number,
+  adminOutput?: string,
+): Invocation {
   const c = server(objects);
   const pod = {
     name: `${FULLNAME}-${ordinal}`,
@@ -167,7 +171,7 @@ function memberInvocation(objects: readonly KubeObject[], ordinal: number): Invo
     ip: `10.1.0.${ordinal + 10}`,
   };
   const env = containerEnvironment(c, pod, objects);
-  return captureRedraftInvocation(containerArgv(c, env), env);
+  return captureRedraftInvocation(containerArgv(c, env), env, adminOutput);
 }
 
 describe('helm chart', { skip }, () => {
@@ -532,6 +536,33 @@ describe('helm chart', { skip }, () => {
       () => captureRedraftInvocation(containerArgv(c, env), env),
       /cannot read an ordinal from the pod name 'redraft'/,
     );
+  });
+
+  it('a founder bootstraps unless the cluster answers without it: then it was removed, and joins', async () => {
+    const objects = await render({});
+    const table = (ids: readonly number[]): string =>
+      [
+        'ID  ROLE   LEADER  PEER',
+        ...ids.map(
+          (id) =>
+            `${id}   voter  ${id === 1 ? 'yes' : '   '}     ${FULLNAME}-${id - 1}.${MEMBERS_DOMAIN}:7000`,
+        ),
+      ].join('\n');
+    const settings = (adminOutput?: string) => {
+      const { args, env } = memberInvocation(objects, 1, adminOutput);
+      return parseServerConfig(args.slice(1), Object.fromEntries(env));
+    };
+    // The first install: nothing answers yet.
+    assert.equal(settings().initialCluster.size, 3);
+    // A restart, or a late first start: the cluster counts member 2 in.
+    assert.equal(settings(table([1, 2, 3])).initialCluster.size, 3);
+    // Member 2 was removed after its volume was lost: pod 1 joins afresh.
+    const rejoining = settings(table([1, 3]));
+    assert.equal(rejoining.initialCluster.size, 0);
+    assert.equal(rejoining.join, `${CLIENT_HOST}:6379`);
+    assert.equal(rejoining.id, 2);
+    // "12" is not "2".
+    assert.equal(settings(table([1, 3, 12])).join, `${CLIENT_HOST}:6379`);
   });
 
   it('the client Service exposes RESP 6379, HTTP and gRPC on the ready members', async () => {

@@ -9,14 +9,16 @@
  * The life of a release: install (pods 0-2 bootstrap from each other's names), `helm test`,
  * scale-up to 5 (pods 3 and 4 join through the Service), a rolling restart one pod at a time
  * from the highest ordinal, and scale-down to 3 (the chart's pre-upgrade Job removes members 5
- * and 4, then the StatefulSet stops their pods and deletes their claims), with clients writing
- * through the Service all along. Every acknowledged write must survive.
+ * and 4, then the StatefulSet stops their pods and deletes their claims), and a founder that
+ * loses its volume and rejoins, with clients writing through the Service all along. Every
+ * acknowledged write must survive.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import {
   checkWrites,
@@ -37,6 +39,7 @@ import { LoopbackNetwork } from './simulation/loopback-network.js';
 import { ServiceProxy } from './simulation/service-proxy.js';
 import { SimulatedStatefulSet } from './simulation/statefulset-controller.js';
 
+const run = promisify(execFile);
 const RELEASE = 'db';
 const NAMESPACE = 'sim';
 const FULLNAME = 'db-redraft';
@@ -91,7 +94,7 @@ async function raftInfo(endpoint: RespEndpoint): Promise<Map<string, string>> {
 
 describe('the chart on a simulated StatefulSet', { skip }, () => {
   it(
-    'bootstraps 3 members, scales to 5, rolls every pod, scales back to 3, and loses no acknowledged write',
+    'bootstraps 3 members, scales to 5, rolls every pod, scales back to 3, rejoins a founder that lost its volume, and loses no acknowledged write',
     { timeout: 30 * 60_000 },
     async (t) => {
       const dir = mkdtempSync(join(tmpdir(), 'redraft-statefulset-'));
@@ -251,6 +254,31 @@ describe('the chart on a simulated StatefulSet', { skip }, () => {
           { code: 0, signal: null },
         ]);
         await expectMembers([1, 2, 3]);
+        await moreWrites(50);
+
+        // A founder loses its volume. The operator removes its member, then deletes its claim
+        // and its pod; the pod comes back empty, finds itself outside the configuration and
+        // joins instead of bootstrapping.
+        await run(join(binDir, 'redraft'), [
+          'admin',
+          `--addr=${network.podIp(0)}:${resp}`,
+          `--password=${PASSWORD}`,
+          'remove',
+          '2',
+        ]);
+        await expectMembers(
+          [1, 3],
+          members().filter((e) => e.id !== 2),
+        );
+        assert.deepEqual(await sts.replacePod(1, READY_TIMEOUT_MS, { deleteClaims: true }), {
+          code: 0,
+          signal: null,
+        });
+        await expectMembers([1, 2, 3]);
+        assert.match(
+          readFileSync(sts.pods.get(1)!.logFile, 'utf8'),
+          /member 2 is not in the cluster's configuration: joining it/,
+        );
         await moreWrites(50);
         await writers.stop();
 

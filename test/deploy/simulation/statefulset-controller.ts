@@ -76,6 +76,15 @@ export class SimulatedStatefulSet {
     return join(this.dir, 'claims', `${claim}-${podName}`);
   }
 
+  private deleteClaims(ordinal: number): void {
+    for (const claim of this.statefulSet.spec.volumeClaimTemplates ?? []) {
+      rmSync(this.claimDir(claim.metadata.name, `${this.name}-${ordinal}`), {
+        recursive: true,
+        force: true,
+      });
+    }
+  }
+
   private createPod(ordinal: number): SimulatedPod {
     const sts = this.statefulSet;
     const podName = `${this.name}-${ordinal}`;
@@ -146,12 +155,7 @@ export class SimulatedStatefulSet {
     for (const o of removed) {
       this.pods.delete(o);
       if (sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') {
-        for (const claim of sts.spec.volumeClaimTemplates ?? []) {
-          rmSync(this.claimDir(claim.metadata.name, `${this.name}-${o}`), {
-            recursive: true,
-            force: true,
-          });
-        }
+        this.deleteClaims(o);
       }
     }
     return statuses;
@@ -159,13 +163,19 @@ export class SimulatedStatefulSet {
 
   /**
    * One step of a rolling update: deletes pod `ordinal`, creates it again (same claims, fresh
-   * emptyDirs, the current template) and waits until it is ready. Resolves with the old
-   * process's exit status.
+   * emptyDirs, the current template) and waits until it is ready. With `deleteClaims` its
+   * claims go too, as an operator deletes those of a member whose volume was lost. Resolves
+   * with the old process's exit status.
    */
-  async replacePod(ordinal: number, readyTimeoutMs: number): Promise<ExitStatus> {
+  async replacePod(
+    ordinal: number,
+    readyTimeoutMs: number,
+    options: { readonly deleteClaims?: boolean } = {},
+  ): Promise<ExitStatus> {
     const old = this.pods.get(ordinal);
     if (old === undefined) throw new Error(`no pod ${ordinal}`);
     const status = await old.terminate();
+    if (options.deleteClaims === true) this.deleteClaims(ordinal);
     const pod = this.createPod(ordinal);
     // The old pod's incidents stay on record with the new one's.
     pod.incidents.push(...old.incidents);

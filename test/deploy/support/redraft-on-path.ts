@@ -38,18 +38,23 @@ export interface Invocation {
 
 /**
  * Runs `argv` (a container's command line) with exactly `env` (plus PATH), where `redraft`
- * only records its arguments and environment; returns what it was called with. Throws if the
- * command fails or never calls redraft.
+ * only records how `redraft server` was called; returns that. `redraft admin` prints
+ * `adminOutput` (a cluster answering), or fails when it is undefined (no cluster answers).
+ * Throws if the command fails or never starts the server.
  */
 export function captureRedraftInvocation(
   argv: readonly string[],
   env: ReadonlyMap<string, string>,
+  adminOutput?: string,
 ): Invocation {
   const dir = mkdtempSync(join(tmpdir(), 'redraft-capture-'));
   try {
+    const admin =
+      adminOutput === undefined ? 'exit 1' : `cat ${shellQuote(join(dir, 'admin-output'))}; exit 0`;
+    if (adminOutput !== undefined) writeFileSync(join(dir, 'admin-output'), adminOutput);
     writeExecutable(
       join(dir, 'redraft'),
-      `#!/bin/sh\nprintf '%s\\0' "$@" > ${shellQuote(join(dir, 'args'))}\nenv -0 > ${shellQuote(join(dir, 'env'))}\n`,
+      `#!/bin/sh\nif [ "$1" = admin ]; then ${admin}; fi\nprintf '%s\\0' "$@" > ${shellQuote(join(dir, 'args'))}\nenv -0 > ${shellQuote(join(dir, 'env'))}\n`,
     );
     const r = spawnSync(argv[0]!, argv.slice(1), {
       env: { ...Object.fromEntries(env), PATH: containerPath(dir) },
