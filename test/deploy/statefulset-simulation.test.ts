@@ -34,7 +34,6 @@ import { renderChart } from './support/helm.js';
 import { findOne, type KubeObject, type Service, type StatefulSet } from './support/manifests.js';
 import { installRedraftShim } from './support/redraft-on-path.js';
 import { findHelm, missingToolsOutcome, REPO_ROOT, readToolVersions } from './support/tools.js';
-import { missingClusterFeatures } from './simulation/cluster-features.js';
 import { LoopbackNetwork } from './simulation/loopback-network.js';
 import { ServiceProxy } from './simulation/service-proxy.js';
 import { SimulatedStatefulSet } from './simulation/statefulset-controller.js';
@@ -47,11 +46,7 @@ const READY_TIMEOUT_MS = 120_000;
 const PASSWORD = 'simulated secret';
 
 const helm = findHelm();
-const skip =
-  missingToolsOutcome(helm) ??
-  // Until `redraft server --join` and `redraft admin` are in the build; delete this line once
-  // they are, so that a missing one fails instead.
-  (await missingClusterFeatures());
+const skip = missingToolsOutcome(helm);
 const kubeVersion = (readToolVersions().get('KUBERNETES_VERSIONS') ?? 'v1.36.3')
   .split(/\s+/)
   .pop()!
