@@ -3,8 +3,9 @@
  * members exactly as the chart configures them: the REDRAFT_*TLS* settings of the rendered
  * container, pointing at the Secret's files. Members reach each other over mutual TLS, serve
  * clients over TLS only, and a follower forwards a write to the leader over TLS, trusting the
- * CA that tls.crt carries after the member certificate. (The certificate names 127.0.0.1 too,
- * which lets members on loopback check each other.)
+ * CA that tls.crt carries after the member certificate; the scale-down hook's `redraft admin`
+ * reaches them with the Job's TLS settings. (The certificate names 127.0.0.1 too, which lets
+ * members on loopback check each other.)
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { TestCluster, waitFor, type Member } from '../e2e/harness/index.js';
+import { runCli, TestCluster, waitFor, type Member } from '../e2e/harness/index.js';
 import { useClusterCleanup } from '../e2e/harness/hooks.js';
 import { renderChart } from './support/helm.js';
-import { container, findOne, type Secret, type StatefulSet } from './support/manifests.js';
+import {
+  container,
+  findOne,
+  type Job,
+  type Secret,
+  type StatefulSet,
+} from './support/manifests.js';
 import { findHelm, missingToolsOutcome, readToolVersions } from './support/tools.js';
 
 useClusterCleanup();
@@ -127,6 +134,23 @@ describe('TLS material the chart generates', { skip }, () => {
             c.disconnect();
           }
         }
+        // The scale-down hook's `redraft admin`, with the Job's TLS settings, reaches them.
+        const job = findOne(objects, 'Job', 'db-redraft-scale-down') as Job;
+        const hook = container(job.spec.template.spec, 'remove-members');
+        const hookTls = (hook.env ?? [])
+          .filter((e) => e.name.startsWith('REDRAFT_TLS_') && e.value !== undefined)
+          .map((e): [string, string] => [e.name, (e.value ?? '').replace(mount, dir)]);
+        assert.deepEqual(
+          hookTls.map(([name]) => name),
+          ['REDRAFT_TLS_CA'],
+        );
+        const members = await runCli(
+          ['admin', `--addr=127.0.0.1:${leader.ports.resp}`, 'members'],
+          { ...Object.fromEntries(hookTls), REDRAFT_REQUIREPASS: PASSWORD },
+        );
+        assert.equal(members.code, 0, members.stderr);
+        for (const id of [1, 2, 3])
+          assert.match(members.stdout, new RegExp(`^${id}\\s+voter`, 'm'));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -670,6 +670,15 @@ describe('helm chart', { skip }, () => {
       envValue(container(testPod.spec, 'redis-cli'), 'TLS_FLAGS'),
       '--tls --cacert /etc/redraft/tls/ca.crt --cert /etc/redraft/tls/tls.crt --key /etc/redraft/tls/tls.key',
     );
+    const hook = container(
+      (findOne(objects, 'Job', `${FULLNAME}-scale-down`) as Job).spec.template.spec,
+      'remove-members',
+    );
+    assert.equal(envValue(hook, 'REDRAFT_TLS_CA'), '/etc/redraft/tls/ca.crt');
+    assert.equal(envValue(hook, 'REDRAFT_TLS_CERT'), '/etc/redraft/tls/tls.crt');
+    assert.ok(
+      hook.volumeMounts?.some((m) => m.name === 'tls' && m.mountPath === '/etc/redraft/tls'),
+    );
     // Without clientAuth the members ask clients for no certificate.
     const serverOnly = server(await render({ tls: { enabled: true } }));
     assert.equal(
