@@ -445,9 +445,11 @@ export class TestCluster {
   /**
    * Waits until every live member names the same leader, that leader is live and says it
    * leads in the same term, and every live member can tell clients its RESP address (the
-   * member table is replicated): from then on any member serves writes.
+   * member table is replicated): from then on any member serves writes. The default timeout
+   * covers process start-up too (loading the gRPC and REST gateways takes about a second of
+   * CPU per member, three members at once on a shared 2-core machine).
    */
-  waitForLeader(timeoutMs = 10_000, members: readonly Member[] = this.live): Promise<Member> {
+  waitForLeader(timeoutMs = 20_000, members: readonly Member[] = this.live): Promise<Member> {
     return this.waitFor(
       `a leader known by nodes ${members.map((m) => m.id).join(',')}`,
       async () => {

@@ -432,6 +432,14 @@ export class Nemesis {
       if (n.running && n.paused) n.resume();
       if (!n.running) n.start();
     }
+    // A member whose failed sync was already in flight when its disk healed (it was paused, or
+    // its error not yet handled) fail-stops just after: restart it too. Only members whose disk
+    // failed; any other exit stays an anomaly (the exit is recorded either way).
+    const failedDisks = this.nodes.filter((n) => this.diskFailures.has(n.id));
+    for (let waited = 0; failedDisks.length > 0 && waited < 2000; waited += 100) {
+      await sleep(100);
+      for (const n of failedDisks) if (!n.running) n.start();
+    }
     this.record('heal', 'final-heal', '');
   }
 }
