@@ -33,6 +33,9 @@ export interface ServerConfig {
   maxEntryBytes: number;
   protoMaxBulkLen: number;
   requirepass: string;
+  merkle: boolean;
+  merkleCheckpointMs: number;
+  merkleMaxTags: number;
   authToken: string;
   tlsCert: string;
   tlsKey: string;
@@ -160,6 +163,24 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     default: String(512 * 1024 * 1024),
   },
   { key: 'requirepass', kind: 'string', help: 'password Redis clients must AUTH with' },
+  {
+    key: 'merkle',
+    kind: 'boolean',
+    help: 'keep the Merkle state: PROVE, checkpoints, tags (the same on every member)',
+    default: 'true',
+  },
+  {
+    key: 'merkleCheckpointMs',
+    kind: 'number',
+    help: 'ms between the leader checkpoints of the state root (only when keys changed)',
+    default: '10000',
+  },
+  {
+    key: 'merkleMaxTags',
+    kind: 'number',
+    help: 'most tagged versions kept (each pins at most the state it tagged)',
+    default: '16',
+  },
   { key: 'authToken', kind: 'string', help: 'bearer token for REST and gRPC' },
   {
     key: 'tlsCert',
@@ -328,6 +349,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
   }
   checkTlsFlags(str('tlsCert'), str('tlsKey'), str('tlsCa'));
   checkPeerTlsFlags(str('peerTlsCert'), str('peerTlsKey'), str('peerTlsCa'));
+  const merkleMaxTags = num('merkleMaxTags', 0);
+  if (merkleMaxTags > 65535) throw new ConfigError('--merkle-max-tags must be at most 65535');
   const peerAddr = addr('peerAddr');
   const respAddr = addr('respAddr');
   const httpAddr = addr('httpAddr');
@@ -356,6 +379,9 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxEntryBytes: num('maxEntryBytes', 1024),
     protoMaxBulkLen: num('protoMaxBulkLen', 1),
     requirepass: str('requirepass'),
+    merkle: bool('merkle'),
+    merkleCheckpointMs: num('merkleCheckpointMs', 10),
+    merkleMaxTags,
     authToken: str('authToken'),
     tlsCert: str('tlsCert'),
     tlsKey: str('tlsKey'),

@@ -8,6 +8,7 @@ import { ADMIN_USAGE, runAdmin } from './admin.js';
 import { runCluster } from './cluster.js';
 import { ConfigError, parseServerConfig, serverUsage } from './config.js';
 import { runServer } from './server.js';
+import { runVerify } from './verify.js';
 
 const USAGE = `usage: redraft <command> [flags]
 
@@ -15,6 +16,7 @@ commands:
   server    run one member (see: redraft server --help)
   cluster   run a local cluster of child processes: redraft cluster --nodes 3 [--data-dir ./data]
   admin     cluster administration: members, add/remove/promote, leadership (see: redraft admin --help)
+  verify    check a PROVE reply offline against a trusted root (see: redraft verify --help)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -46,6 +48,8 @@ async function main(argv: readonly string[]): Promise<number> {
         (text) => process.stderr.write(text),
       );
     }
+    case 'verify':
+      return runVerify(rest);
     default:
       process.stderr.write(`redraft: unknown command "${command}"\n\n${USAGE}`);
       return 2;

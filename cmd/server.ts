@@ -14,6 +14,7 @@ import { bootstrapLog } from '../src/node/bootstrap.js';
 import { RaftClusterAdmin } from '../src/node/cluster-admin-service.js';
 import { startGateways, type Gateways } from '../src/gateway/gateways.js';
 import { KvService } from '../src/node/kv-service.js';
+import { MerkleService } from '../src/node/merkle-service.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
 import { createRootLogger } from '../src/observe/logger.js';
@@ -105,7 +106,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     logger.info({ join: config.join }, 'the data directory holds a log: --join is ignored');
   }
 
-  const fsm = new KvStateMachine();
+  const fsm = new KvStateMachine({ merkle: config.merkle });
   let snapshot: Snapshot | undefined = await snapshots.loadLatest();
   const recorded = log.snapshotMetadata().index;
   if (snapshot === undefined && recorded > 0) {
@@ -119,7 +120,14 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     const how = await log.adoptSnapshot(snapshot);
     fsm.restore(snapshot.data);
     snapshot = log.snapshot();
-    logger.info({ index: snapshot.metadata.index, how }, 'restored state machine from snapshot');
+    logger.info(
+      {
+        index: snapshot.metadata.index,
+        how,
+        ...(fsm.merkle === undefined ? {} : { root: fsm.merkle.root().root.toString('hex') }),
+      },
+      'restored state machine from snapshot',
+    );
   }
 
   const transport = new GrpcTransport({
@@ -195,6 +203,15 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     electionTimeoutMs,
   });
   const stopPromotion = admin.startAutoPromotion(electionTimeoutMs / 2);
+  const merkle =
+    fsm.merkle === undefined
+      ? undefined
+      : new MerkleService(kv, {
+          checkpointMs: config.merkleCheckpointMs,
+          maxTags: config.merkleMaxTags,
+          logger: logger.child({ component: 'merkle' }),
+        });
+  const stopMerkle = merkle?.start();
 
   // Keep the transport's peers in step with the replicated member table, and publish our
   // own addresses until the table holds them (the leader may change before it commits).
@@ -259,6 +276,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     tls: security.clientTls,
     observer: metrics.resp,
     admin,
+    merkle,
   });
   let bound: { host: string; port: number };
   try {
@@ -270,6 +288,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     stopSweeper();
     stopPromotion();
     adminForwarder.close();
+    stopMerkle?.();
     await node.stop().catch(() => undefined);
     throw err;
   }
@@ -360,6 +379,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   stopSweeper();
   stopPromotion();
   adminForwarder.close();
+  stopMerkle?.();
   if (typeof outcome === 'number') {
     // Fail-stop: the node could not persist; do not serve anything further, and let the
     // process end (the peer server would keep it alive).

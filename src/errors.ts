@@ -48,6 +48,13 @@ export const ERROR_REGISTRY = {
   NOT_IMPLEMENTED: { resp: 'ERR', http: 501, grpc: 12 /* UNIMPLEMENTED */ },
   /** Readiness probe: no leader known, or this node still applying what it knows committed. */
   NOT_READY: { resp: 'ERR', http: 503, grpc: 14 /* UNAVAILABLE */ },
+  // This member's Merkle root differs from the leader's: it refuses reads; any other member
+  // can serve them (Redis has no such error; the prefix names the condition).
+  STATE_DIVERGED: { resp: 'DIVERGED', http: 503, grpc: 14 /* UNAVAILABLE */ },
+  TAG_NOT_FOUND: { resp: 'ERR', http: 404, grpc: 5 /* NOT_FOUND */ },
+  // The entries asked for were compacted into a snapshot.
+  LOG_COMPACTED: { resp: 'ERR', http: 410, grpc: 11 /* OUT_OF_RANGE */ },
+  MERKLE_DISABLED: { resp: 'ERR', http: 501, grpc: 12 /* UNIMPLEMENTED */ },
 } as const satisfies Record<string, ErrorMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -8,11 +8,25 @@
  *   TRANSACTION  u8 4 | f64 leader time | u32 watch count | per watch: u8 db | u32 len | key
  *                | f64 version | u32 command count | per command: u8 db | u32 argc | argv
  *
+ *   MERKLE       u8 5 | verifiable-state history: checkpoints, tags, rollbacks
+ *                (merkle-entry-codec.ts)
+ *
  * Time enters the state machine only through COMMAND entries (DESIGN.md section 4): the
  * leader stamps each with its clock, so TTL decisions are the same on every replica.
  */
+import { MalformedEntryError } from './malformed-entry-error.js';
+import { MERKLE_ENTRY_KIND, decodeMerkleEntry, type MerklePayload } from './merkle-entry-codec.js';
 
-export const EntryKind = { Command: 1, Member: 2, Noop: 3, Transaction: 4 } as const;
+export { MalformedEntryError } from './malformed-entry-error.js';
+export type { MerklePayload } from './merkle-entry-codec.js';
+
+export const EntryKind = {
+  Command: 1,
+  Member: 2,
+  Noop: 3,
+  Transaction: 4,
+  Merkle: MERKLE_ENTRY_KIND,
+} as const;
 
 export interface CommandPayload {
   readonly kind: typeof EntryKind.Command;
@@ -62,14 +76,8 @@ export interface TransactionPayload {
   readonly commands: readonly QueuedCommand[];
 }
 
-export type EntryPayload = CommandPayload | MemberPayload | NoopPayload | TransactionPayload;
-
-export class MalformedEntryError extends Error {
-  constructor(why: string) {
-    super(`malformed log entry: ${why}`);
-    this.name = 'MalformedEntryError';
-  }
-}
+export type EntryPayload =
+  CommandPayload | MemberPayload | NoopPayload | TransactionPayload | MerklePayload;
 
 export function encodeCommand(timeMs: number, db: number, argv: readonly Buffer[]): Buffer {
   let size = 1 + 8 + 1 + 4;
@@ -165,6 +173,8 @@ export function decodeEntry(data: Uint8Array): EntryPayload {
       return { kind: EntryKind.Noop };
     case EntryKind.Transaction:
       return decodeTransaction(buf);
+    case EntryKind.Merkle:
+      return decodeMerkleEntry(buf);
     default:
       throw new MalformedEntryError(`unknown kind ${String(kind)}`);
   }

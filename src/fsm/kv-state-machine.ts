@@ -10,6 +10,7 @@ import {
   type WatchedKey,
 } from './entry-codec.js';
 import { Keyspace, keyOf } from './keyspace.js';
+import { MerkleState } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
 import { readSnapshot, writeSnapshot } from './snapshot-codec.js';
 import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js';
@@ -57,9 +58,18 @@ export function checkCommand(
   return undefined;
 }
 
+export interface KvStateMachineOptions {
+  /**
+   * Keep the verifiable state (merkle-state.ts): on by default. Every member of a cluster must
+   * agree, since rollbacks change the key space.
+   */
+  readonly merkle?: boolean;
+}
+
 /**
- * The key-value state machine: 16 Redis databases, the member table, and the leader-stamped
- * clock. Every replica applying the same log reaches the same state at the same index.
+ * The key-value state machine: 16 Redis databases, the member table, the leader-stamped
+ * clock and the verifiable state. Every replica applying the same log reaches the same state,
+ * and the same Merkle root, at the same index.
  */
 export class KvStateMachine implements StateMachine<Result> {
   /** The index being applied, shared by every database (tombstones record it). */
@@ -75,6 +85,22 @@ export class KvStateMachine implements StateMachine<Result> {
   /** The latest leader time seen in the log. Kept monotonic: a new leader's clock may lag. */
   clock = 0;
   appliedIndex = 0;
+  /** The authenticated map over every database and its history; undefined when turned off. */
+  readonly merkle: MerkleState | undefined;
+
+  constructor(options: KvStateMachineOptions = {}) {
+    if (options.merkle !== false) {
+      const merkle = new MerkleState(
+        () => this.dbs,
+        () => this.appliedIndex,
+        DATABASES,
+      );
+      this.merkle = merkle;
+      this.onKeyChange((db, key) => {
+        merkle.markDirty(db, key);
+      });
+    }
+  }
 
   private newKeyspace(dbIndex: number): Keyspace {
     return new Keyspace(this.writeClock).observe(this.keyObserver(dbIndex));
@@ -125,6 +151,12 @@ export class KvStateMachine implements StateMachine<Result> {
         return null;
       case EntryKind.Noop:
         return null;
+      case EntryKind.Merkle:
+        if (this.merkle === undefined) {
+          return new CommandError('ERR this node keeps no Merkle state (started with --no-merkle)');
+        }
+        this.writeClock.index = entry.index;
+        return this.merkle.apply(payload, entry.index);
     }
   }
 
@@ -239,13 +271,27 @@ export class KvStateMachine implements StateMachine<Result> {
     const members = [...this.members.values()];
     const autoPromote = [...this.autoPromote];
     const clock = this.clock;
+    const merkle = this.merkle?.snapshot();
     return {
-      serialize: () => writeSnapshot({ dbs, tombstones, members, autoPromote, clock }),
+      serialize: () =>
+        writeSnapshot({
+          dbs,
+          tombstones,
+          members,
+          autoPromote,
+          clock,
+          merkle: merkle?.serialize(),
+        }),
     };
   }
 
+  /**
+   * Replaces the state with a snapshot image. An image whose state does not reproduce the
+   * Merkle roots it recorded is refused (SnapshotRootMismatchError) and the state left as it was.
+   */
   restore(data: Uint8Array): void {
     const image = readSnapshot(data);
+    const merkle = this.merkle?.prepareRestore(image.dbs, image.merkle);
     this.dbs = Array.from({ length: DATABASES }, (_, i) => {
       const ks = new Keyspace(this.writeClock);
       for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);
@@ -256,6 +302,7 @@ export class KvStateMachine implements StateMachine<Result> {
     this.autoPromote = new Set(image.autoPromote);
     this.membersVersion++;
     this.clock = image.clock;
+    if (merkle !== undefined) this.merkle!.adopt(merkle);
     for (const listener of this.restoreListeners) listener();
   }
 }

@@ -4,21 +4,26 @@ import type { StoredEntry } from './keyspace.js';
 /**
  * The state machine image inside a Raft snapshot:
  *
- *   "RDKV" | u8 version (2) | f64 clock | u32 member JSON length | member JSON
+ *   "RDKV" | u8 version (3) | f64 clock | u32 member JSON length | member JSON
  *   | u8 database count | per database: u32 key count | per key:
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
  *       string (type 0): u32 len | bytes;
  *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
  *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
+ *   then (version 3) u8 1 | u32 length | the verifiable-state section (merkle-snapshot-codec.ts,
+ *   which holds the state root), or u8 0 when the node keeps no Merkle state
  *
  * The member JSON is an array of MemberInfo; a learner the leader is to promote once it has
  * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
- * The snapshot file that wraps it carries the checksum; this layer still checks its own
- * structure so that a bad image is refused rather than half-loaded.
+ * Version 2 images (no section) are still read: their state is restored unchecked and its
+ * root recomputed. The snapshot file that wraps the image carries the checksum; this layer
+ * still checks its own structure so that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
-const VERSION = 2;
+const VERSION = 3;
+/** The last version without the verifiable-state section. */
+const VERSION_WITHOUT_MERKLE = 2;
 const TYPE_STRING = 0;
 const TYPE_HASH = 1;
 
@@ -30,6 +35,8 @@ export interface SnapshotImage {
   /** Ids of members with the autoPromote flag (KvStateMachine.autoPromote). */
   readonly autoPromote: readonly number[];
   readonly clock: number;
+  /** The verifiable-state section, opaque here; undefined when the node keeps none. */
+  readonly merkle?: Uint8Array | undefined;
 }
 
 export class SnapshotFormatError extends Error {
@@ -62,6 +69,7 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
     size += 4;
     for (const k of t.keys()) size += 4 + k.length + 8;
   }
+  size += 1 + (image.merkle === undefined ? 0 : 4 + image.merkle.length);
   const out = Buffer.allocUnsafe(size);
   let off = MAGIC.copy(out, 0);
   off = out.writeUInt8(VERSION, off);
@@ -100,6 +108,14 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
       off = out.writeDoubleBE(at, off);
     }
   }
+  if (image.merkle === undefined) {
+    off = out.writeUInt8(0, off);
+  } else {
+    off = out.writeUInt8(1, off);
+    off = out.writeUInt32BE(image.merkle.length, off);
+    out.set(image.merkle, off);
+    off += image.merkle.length;
+  }
   return out;
 }
 
@@ -109,6 +125,7 @@ export function readSnapshot(data: Uint8Array): {
   members: MemberInfo[];
   autoPromote: number[];
   clock: number;
+  merkle: Buffer | undefined;
 } {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let off = 0;
@@ -119,7 +136,9 @@ export function readSnapshot(data: Uint8Array): {
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new SnapshotFormatError('bad magic');
   off = 4;
   const version = buf.readUInt8(off++);
-  if (version !== VERSION) throw new SnapshotFormatError(`unknown version ${version}`);
+  if (version !== VERSION && version !== VERSION_WITHOUT_MERKLE) {
+    throw new SnapshotFormatError(`unknown version ${version}`);
+  }
   const clock = buf.readDoubleBE(off);
   off += 8;
   const membersLength = buf.readUInt32BE(off);
@@ -210,6 +229,21 @@ export function readSnapshot(data: Uint8Array): {
     }
     tombstones.push(t);
   }
+  let merkle: Buffer | undefined;
+  if (version === VERSION) {
+    need(1);
+    const present = buf.readUInt8(off++);
+    if (present === 1) {
+      need(4);
+      const length = buf.readUInt32BE(off);
+      off += 4;
+      need(length);
+      merkle = buf.subarray(off, off + length);
+      off += length;
+    } else if (present !== 0) {
+      throw new SnapshotFormatError(`bad merkle section flag ${present}`);
+    }
+  }
   if (off !== buf.length) throw new SnapshotFormatError('trailing bytes');
-  return { dbs, tombstones, members, autoPromote, clock };
+  return { dbs, tombstones, members, autoPromote, clock, merkle };
 }

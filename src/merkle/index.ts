@@ -3,6 +3,7 @@
  * RFC 6962 checkpoint log. Depends on nothing outside this folder but node:crypto.
  */
 export { SparseMerkleTree, SmtVersion, type SmtView } from './sparse-merkle-tree.js';
+export { diffVersions, type SmtChange } from './smt-diff.js';
 export { proveKey, type KeyProof } from './proofs.js';
 export { verifyMembership, verifyNonMembership } from './verifier.js';
 export type { VerifyResult } from './verify-result.js';
@@ -34,3 +35,16 @@ export {
   verifyConsistency,
   RFC6962_EMPTY_ROOT_HEX,
 } from './rfc6962-log.js';
+export {
+  REDIS_TYPE_HASH,
+  REDIS_TYPE_STRING,
+  REDIS_VALUE_FORMAT,
+  RedisValueFormatError,
+  decodeRedisValue,
+  decodeTreeKey,
+  encodeRedisValue,
+  encodeSortedHashValue,
+  encodeStringValue,
+  encodeTreeKey,
+  type RedisValue,
+} from './redis-value.js';

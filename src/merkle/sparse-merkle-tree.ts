@@ -158,6 +158,13 @@ export class SmtVersion implements SmtView {
 }
 
 /**
+ * Epochs are unique across every tree in the process, not per tree: a tree started from another
+ * tree's version (`fromVersion`) shares that tree's nodes, and must never mistake one of them
+ * for its own.
+ */
+let nextEpoch = 1;
+
+/**
  * The live, mutable tree. Keys and values are kept by reference: the caller must not mutate a
  * Uint8Array after handing it to `set` (the state machine encodes a fresh one per write).
  */
@@ -165,7 +172,18 @@ export class SparseMerkleTree implements SmtView {
   private top: SmtNode | null = null;
   private count = 0;
   /** Nodes with this epoch belong to the live tree only and may be changed in place. */
-  private epoch = 0;
+  private epoch = nextEpoch++;
+
+  /**
+   * A live tree that starts as `version` and shares its nodes: O(1), and changing it copies
+   * only the paths it changes, leaving `version` (and every tree sharing it) untouched.
+   */
+  static fromVersion(version: SmtVersion): SparseMerkleTree {
+    const tree = new SparseMerkleTree();
+    tree.top = version.rootNode;
+    tree.count = version.size;
+    return tree;
+  }
 
   get size(): number {
     return this.count;
@@ -203,7 +221,7 @@ export class SparseMerkleTree implements SmtView {
    * through it; see the file comment for what keeping it costs.
    */
   snapshot(): SmtVersion {
-    this.epoch++;
+    this.epoch = nextEpoch++;
     return new SmtVersion(this.top, this.count);
   }
 

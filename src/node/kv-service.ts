@@ -1,4 +1,4 @@
-import { NotLeaderError } from '../errors.js';
+import { NotLeaderError, RedraftError } from '../errors.js';
 import {
   EntryKind,
   decodeEntry,
@@ -10,7 +10,8 @@ import {
 } from '../fsm/entry-codec.js';
 import { EXPIRE_SWEEP } from '../fsm/commands/server.js';
 import { keyBytes } from '../fsm/keyspace.js';
-import type { KvStateMachine } from '../fsm/kv-state-machine.js';
+import { DATABASES, type KvStateMachine } from '../fsm/kv-state-machine.js';
+import type { ProvenValue } from '../fsm/merkle-state.js';
 import { CommandError, type Result } from '../fsm/result.js';
 import { NONE } from '../raft/index.js';
 import type { RaftNode, ReadConsistency } from './raft-node.js';
@@ -94,6 +95,24 @@ export class KvService {
     return this.forwarder.forward(leader, 0, [Buffer.from(FORWARDED_TRANSACTION), payload]);
   }
 
+  /**
+   * Replicates an entry the leader builds (`build` runs on the leader only: its clock, its
+   * settings). A follower forwards the client's command `argv` to the leader, which builds the
+   * same entry from it; without a forwarder it throws {@link NotLeaderError}.
+   */
+  async proposeOrForward(
+    build: () => Buffer,
+    db: number,
+    argv: readonly Buffer[],
+  ): Promise<Result> {
+    if (this.node.isLeader) return this.propose(build());
+    const leader = this.leaderInfo();
+    if (leader === undefined || this.forwarder === undefined) {
+      throw new NotLeaderError(this.node.leader);
+    }
+    return this.forwarder.forward(leader, db, argv);
+  }
+
   /** The leader's side of {@link transaction} for a follower: validate, re-stamp, propose. */
   async proposeForwardedTransaction(payload: Buffer): Promise<Result> {
     if (!this.node.isLeader) throw new NotLeaderError(this.node.leader);
@@ -108,7 +127,7 @@ export class KvService {
     keys: readonly Buffer[],
     consistency: ReadConsistency,
   ): Promise<WatchedKey[]> {
-    await this.node.read(consistency);
+    await this.readable(consistency);
     const now = this.clock();
     return keys.map((key) => ({
       db,
@@ -150,7 +169,7 @@ export class KvService {
    * confirms an index, and the data never crosses the network twice.
    */
   async read(db: number, argv: readonly Buffer[], consistency: ReadConsistency): Promise<Result> {
-    await this.node.read(consistency);
+    await this.readable(consistency);
     return this.fsm.read(db, argv, this.clock());
   }
 
@@ -159,8 +178,56 @@ export class KvService {
     consistency: ReadConsistency,
     fn: (fsm: KvStateMachine, now: number) => T,
   ): Promise<T> {
-    await this.node.read(consistency);
+    await this.readable(consistency);
     return fn(this.fsm, this.clock());
+  }
+
+  /**
+   * Proves what `key` of database `db` holds — its canonical value bytes, or absence — in the
+   * current state (read at `consistency`, linearizable by default like every read) or in the
+   * tagged version `tag`. The proof is ICS-23 CommitmentProof bytes against `root`, the state
+   * root at Raft index `index`: what RESP PROVE returns, for every front end.
+   */
+  async prove(
+    db: number,
+    key: Buffer,
+    tag?: string,
+    consistency: ReadConsistency = 'linearizable',
+  ): Promise<ProvenValue> {
+    const merkle = this.fsm.merkle;
+    if (merkle === undefined) {
+      throw new RedraftError(
+        'MERKLE_DISABLED',
+        'this node keeps no Merkle state (started with --no-merkle)',
+      );
+    }
+    if (!Number.isInteger(db) || db < 0 || db >= DATABASES) {
+      throw new RedraftError('BAD_REQUEST', 'DB index is out of range');
+    }
+    await this.readable(consistency);
+    const proven = merkle.prove(db, key, tag);
+    if (proven === undefined) throw new RedraftError('TAG_NOT_FOUND', `no such tag '${tag!}'`);
+    return proven;
+  }
+
+  /**
+   * Waits until local state may be read at `consistency`. A member whose Merkle root differs
+   * from the leader's refuses every read, before and after the wait (the alarm may go off
+   * meanwhile): its state cannot be trusted.
+   */
+  private async readable(consistency: ReadConsistency): Promise<void> {
+    this.refuseIfDiverged();
+    await this.node.read(consistency);
+    this.refuseIfDiverged();
+  }
+
+  private refuseIfDiverged(): void {
+    const divergence = this.fsm.merkle?.divergence;
+    if (divergence === undefined) return;
+    throw new RedraftError(
+      'STATE_DIVERGED',
+      `this member's state root at index ${divergence.index} differs from the leader's: it serves no reads until it is rebuilt from the leader (another member can serve them)`,
+    );
   }
 
   /** The leader's published addresses, if a leader is known and has published them. */

@@ -287,6 +287,23 @@ export class RaftNode<R> {
     return this.confState;
   }
 
+  /**
+   * Committed entries in [lo, hi) at most `maxBytes` of them (always at least one), for the
+   * audit view. Entries before the log's first index were compacted into a snapshot and are
+   * gone: `firstIndex` says where the log starts, and asking below it returns no entries.
+   */
+  committedEntries(
+    lo: Index,
+    hi: Index,
+    maxBytes: number,
+  ): { firstIndex: Index; entries: Entry[] } {
+    const log = this.rawNode.raft.raftLog;
+    const firstIndex = log.firstIndex();
+    const end = Math.min(hi, log.committed + 1);
+    if (lo < firstIndex || lo >= end) return { firstIndex, entries: [] };
+    return { firstIndex, entries: log.slice(lo, index(end), maxBytes) };
+  }
+
   /** Called whenever the role or the known leader changes. */
   onStateChange(listener: () => void): () => void {
     this.stateListeners.add(listener);

@@ -21,8 +21,8 @@ export type Outcome =
 export type CommandClass = 'write' | 'read' | 'local';
 
 export interface Dispatcher {
-  /** Classifies a command (by lower-cased name) so the connection can order it. */
-  classify(conn: Connection, name: string): CommandClass;
+  /** Classifies a command (by lower-cased name and arguments) so the connection can order it. */
+  classify(conn: Connection, name: string, argv: readonly Buffer[]): CommandClass;
   /** `db` is the database selected when the command arrived (it may run later). */
   dispatch(conn: Connection, argv: Buffer[], name: string, db: number): Outcome;
 }
@@ -150,7 +150,7 @@ export class Connection {
     const name = argv[0]!.toString('latin1').toLowerCase();
     this.lastCommand = name;
     this.lastActive = Date.now();
-    const cls = this.dispatcher.classify(this, name);
+    const cls = this.dispatcher.classify(this, name, argv);
     if (cls === 'local') {
       void this.run(argv, name);
       return;

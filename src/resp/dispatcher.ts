@@ -160,7 +160,7 @@ export class CommandDispatcher implements Dispatcher {
    * queued into its transaction), and a command sent before MULTI but dispatched after it
    * (a write waiting for the reads before it) is not queued into the transaction.
    */
-  classify(conn: Connection, name: string): CommandClass {
+  classify(conn: Connection, name: string, argv: readonly Buffer[]): CommandClass {
     if (name === 'exec') {
       const arrivals = this.execArrivals.get(conn) ?? [];
       this.execArrivals.set(conn, arrivals);
@@ -174,7 +174,7 @@ export class CommandDispatcher implements Dispatcher {
       return 'local';
     }
     if (name === 'watch') return 'read';
-    return COMMAND_DEFS.get(name)?.kind ?? 'local';
+    return COMMAND_DEFS.get(name)?.kind ?? LOCAL_COMMANDS.get(name)?.order?.(argv) ?? 'local';
   }
 
   /** Ends queueing; the connection switches at once to the database the SELECTs chose. */
@@ -209,7 +209,10 @@ export class CommandDispatcher implements Dispatcher {
     // and hang the client. So these commands always answer asynchronously.
     if (
       outcome.kind === 'emit' &&
-      (name === 'exec' || name === 'watch' || COMMAND_DEFS.has(name))
+      (name === 'exec' ||
+        name === 'watch' ||
+        COMMAND_DEFS.has(name) ||
+        LOCAL_COMMANDS.get(name)?.order !== undefined)
     ) {
       return { kind: 'custom', value: Promise.resolve(outcome.emit) };
     }

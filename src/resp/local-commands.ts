@@ -3,6 +3,7 @@ import { COMMAND_DEFS } from '../fsm/commands/index.js';
 import { wrongArity } from '../fsm/result.js';
 import type { ClusterMembership } from '../node/cluster-admin-service.js';
 import type { KvService } from '../node/kv-service.js';
+import type { MerkleService } from '../node/merkle-service.js';
 import { NONE } from '../raft/index.js';
 import {
   SLOT_COUNT,
@@ -15,6 +16,7 @@ import {
 import type { Connection, Outcome } from './connection.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
+import { MERKLE_COMMANDS, merkleInfoLines } from './merkle-commands.js';
 
 /** Facts about the running server that local commands report. */
 export interface ServerInfo {
@@ -28,6 +30,8 @@ export interface ServerInfo {
   readonly kill: (conn: Connection) => void;
   /** Cluster administration (RAFT ...), when the server offers it. */
   readonly admin?: ClusterMembership | undefined;
+  /** Checkpoints, tags, the root log and the audit view; undefined with --no-merkle. */
+  readonly merkle?: MerkleService | undefined;
 }
 
 export interface LocalContext {
@@ -43,6 +47,12 @@ export interface LocalDef {
   readonly arity: number;
   readonly flags: readonly string[];
   readonly fn: LocalFn;
+  /**
+   * Set for commands that read or change the replicated state: the connection orders them
+   * with the reads and writes around them, as it orders data commands. Their replies must
+   * always be asynchronous ('custom' or 'result' with a promise).
+   */
+  readonly order?: (argv: readonly Buffer[]) => 'read' | 'write';
 }
 
 export const emit = (fn: (w: ReplyWriter) => void): Outcome => ({ kind: 'emit', emit: fn });
@@ -341,6 +351,7 @@ function info(ctx: LocalContext, argv: Buffer[]): Outcome {
           .join(',')}`,
       ],
     ],
+    ['merkle', merkleInfoLines(ctx.kv.fsm.merkle?.status())],
     [
       'keyspace',
       ctx.kv.fsm.dbs.flatMap((db, i) =>
@@ -667,4 +678,5 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['readconsistency', l(-1, ['fast', 'stale'], readConsistency)],
   ['raft', l(-2, ['admin', 'noscript', 'stale'], (c, a) => raftCommand(c.server, a))],
   ['__raft', l(-2, ['admin', 'internal'], (c, a) => forwardedRaftCommand(c.server, a))],
+  ...MERKLE_COMMANDS,
 ]);

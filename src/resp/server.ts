@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ClusterMembership } from '../node/cluster-admin-service.js';
 import type { KvService } from '../node/kv-service.js';
+import type { MerkleService } from '../node/merkle-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { Connection } from './connection.js';
@@ -32,6 +33,8 @@ export interface RespServerOptions {
   readonly observer?: RespObserver | undefined;
   /** Serves the RAFT command family when given. */
   readonly admin?: ClusterMembership;
+  /** Serves the MERKLE commands; without it they answer that Merkle state is off. */
+  readonly merkle?: MerkleService;
 }
 
 /** The Redis front door: a TCP server speaking RESP2/RESP3 to any Redis client. */
@@ -53,6 +56,7 @@ export class RespServer {
         conn.socket.destroy();
       },
       admin: options.admin,
+      merkle: options.merkle,
     };
     this.dispatcher = new CommandDispatcher(options.kv, info);
     const tls = options.tls;

@@ -1,0 +1,412 @@
+/**
+ * The state machine's verifiable state: a sparse Merkle tree over every key of every database
+ * (src/merkle), kept in step with the key space, and the history of its roots (merkle-history.ts).
+ *
+ * Cost model. Applying a write only records which key changed (one Set insertion, through the
+ * key space's change hook): no encoding, no hashing. The tree catches up in `flush`, which runs
+ * when a root is needed — a proof, a snapshot, a checkpoint, a tag — and encodes and re-inserts
+ * each key changed since the previous flush, once however often it changed; the tree then
+ * rehashes only the paths those keys dirtied. The write path pays for a Set insertion; the
+ * rest is paid once per key per root.
+ *
+ * What a key maps to: tree key = database byte || key bytes, value = the canonical encoding of
+ * the Redis value (type, contents with hash fields sorted, absolute expiry), both defined in
+ * src/merkle/redis-value.ts, which the offline verifier shares. A key whose expiry has passed
+ * but that the leader has not deleted yet is still in the state, and so in the tree, with its
+ * expiry: every replica holds it until the deletion entry applies.
+ *
+ * Determinism: the tree is a function of the key space's contents, and the key space is a
+ * function of the log, so every replica computes the same root at the same applied index,
+ * whenever it happens to flush.
+ */
+import {
+  SparseMerkleTree,
+  decodeRedisValue,
+  decodeTreeKey,
+  diffVersions,
+  encodeSortedHashValue,
+  encodeStringValue,
+  encodeTreeKey,
+  proveKey,
+  type SmtVersion,
+} from '../merkle/index.js';
+import type { Keyspace, StoredEntry } from './keyspace.js';
+import { MerkleOp, isValidTagName, type MerklePayload } from './merkle-entry-codec.js';
+import {
+  MerkleHistory,
+  RecordKind,
+  type Divergence,
+  type RootRecord,
+  type Tag,
+} from './merkle-history.js';
+import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
+import { CommandError, type Result } from './result.js';
+import { SnapshotFormatError } from './snapshot-codec.js';
+
+/** A snapshot whose restored state does not hash to the root it recorded. */
+export class SnapshotRootMismatchError extends Error {
+  constructor(what: string, recorded: Uint8Array, computed: Uint8Array) {
+    super(
+      `refused snapshot: ${what} does not reproduce its recorded Merkle root (recorded ${Buffer.from(recorded).toString('hex')}, restored state hashes to ${Buffer.from(computed).toString('hex')})`,
+    );
+    this.name = 'SnapshotRootMismatchError';
+  }
+}
+
+/** A proof as PROVE returns it. */
+export interface ProvenValue {
+  /** The canonical value bytes the proof commits to, or null when it proves absence. */
+  readonly value: Buffer | null;
+  readonly root: Buffer;
+  /** The Raft index whose state `root` is. */
+  readonly index: number;
+  /** ICS-23 CommitmentProof bytes. */
+  readonly proof: Uint8Array;
+}
+
+/** What INFO and the metrics report. */
+export interface MerkleStatus {
+  /** Keys in the tree as of the last flush. */
+  readonly keys: number;
+  /** Keys changed since the last flush. */
+  readonly pendingKeys: number;
+  readonly latest: RootRecord | undefined;
+  readonly confirmedIndex: number;
+  readonly logSize: number;
+  readonly tags: number;
+  readonly divergence: Divergence | undefined;
+}
+
+/** A restore checked and built, not yet in place (see KvStateMachine.restore). */
+export interface PreparedRestore {
+  readonly tree: SparseMerkleTree;
+  readonly history: MerkleHistory;
+}
+
+/** The tree key of a key held as a latin1 string (the key space's representation). */
+function treeKeyOf(db: number, key: string): Buffer {
+  const out = Buffer.allocUnsafe(1 + key.length);
+  out[0] = db;
+  out.write(key, 1, 'latin1');
+  return out;
+}
+
+/** The canonical value bytes of a stored entry (src/merkle/redis-value.ts). */
+export function canonicalValue(entry: StoredEntry): Uint8Array {
+  const v = entry.value;
+  if (v.type === 'string') return encodeStringValue(v.value, entry.expireAt);
+  // Field names are latin1 strings: code-unit order is byte order.
+  const names = [...v.fields.keys()].sort();
+  return encodeSortedHashValue(
+    names.map((name) => [Buffer.from(name, 'latin1'), v.fields.get(name)!] as const),
+    entry.expireAt,
+  );
+}
+
+/** The stored entry canonical value bytes describe, as written by the entry at `version`. */
+export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
+  const v = decodeRedisValue(bytes);
+  if (v.type === 'string') {
+    return {
+      value: { type: 'string', value: Buffer.from(v.value) },
+      expireAt: v.expireAt,
+      version,
+    };
+  }
+  const fields = new Map<string, Buffer>();
+  for (const [name, value] of v.fields) {
+    fields.set(Buffer.from(name).toString('latin1'), Buffer.from(value));
+  }
+  return { value: { type: 'hash', fields }, expireAt: v.expireAt, version };
+}
+
+/** A tree holding every key of `dbs` (a full rebuild). */
+export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): SparseMerkleTree {
+  const tree = new SparseMerkleTree();
+  dbs.forEach((entries, db) => {
+    for (const [key, entry] of entries) tree.set(treeKeyOf(db, key), canonicalValue(entry));
+  });
+  return tree;
+}
+
+const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toString('hex'));
+
+export class MerkleState {
+  private tree = new SparseMerkleTree();
+  /** Per database, the keys changed since the last flush. */
+  private readonly dirty: Set<string>[];
+  private pending = 0;
+  /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
+  private changes = 0;
+  private history = new MerkleHistory();
+  private readonly divergenceListeners = new Set<(d: Divergence) => void>();
+
+  /**
+   * @param dbs the key spaces, read at flush time (restore replaces the array).
+   * @param appliedIndex the index whose state the key spaces hold.
+   */
+  constructor(
+    private readonly dbs: () => readonly Keyspace[],
+    private readonly appliedIndex: () => number,
+    databases: number,
+  ) {
+    this.dirty = Array.from({ length: databases }, () => new Set<string>());
+  }
+
+  /** The hot path: called for every key a write changes. */
+  markDirty(db: number, key: string): void {
+    this.dirty[db]!.add(key);
+    this.pending++;
+    this.changes++;
+  }
+
+  /** Brings the tree up to date with the key spaces. */
+  flush(): void {
+    if (this.pending === 0) return;
+    const dbs = this.dbs();
+    for (let db = 0; db < this.dirty.length; db++) {
+      const keys = this.dirty[db]!;
+      if (keys.size === 0) continue;
+      const entries = dbs[db]!.entries;
+      for (const key of keys) {
+        const entry = entries.get(key);
+        if (entry === undefined) this.tree.delete(treeKeyOf(db, key));
+        else this.tree.set(treeKeyOf(db, key), canonicalValue(entry));
+      }
+      keys.clear();
+    }
+    this.pending = 0;
+  }
+
+  /** The root of the current state, and the index it is the state of. */
+  root(): { index: number; root: Buffer } {
+    this.flush();
+    return { index: this.appliedIndex(), root: Buffer.from(this.tree.root()) };
+  }
+
+  /**
+   * Proves `key` of database `db` present or absent, in the current state or in the tagged
+   * version `tag`. Undefined when there is no such tag.
+   */
+  prove(db: number, key: Uint8Array, tag?: string): ProvenValue | undefined {
+    const treeKey = encodeTreeKey(db, key);
+    let view: SparseMerkleTree | SmtVersion;
+    let index: number;
+    if (tag === undefined) {
+      this.flush();
+      view = this.tree;
+      index = this.appliedIndex();
+    } else {
+      const t = this.history.tags.get(tag);
+      if (t === undefined) return undefined;
+      view = t.version;
+      index = t.index;
+    }
+    const p = proveKey(view, treeKey);
+    return {
+      value: p.exists ? Buffer.from(p.value) : null,
+      root: Buffer.from(p.root),
+      index,
+      proof: p.proof,
+    };
+  }
+
+  get records(): readonly RootRecord[] {
+    return this.history.records;
+  }
+
+  get log(): MerkleHistory['log'] {
+    return this.history.log;
+  }
+
+  get tags(): ReadonlyMap<string, Tag> {
+    return this.history.tags;
+  }
+
+  /** The leaf number of the root record made at Raft index `index`, if any. */
+  leafOf(index: number): number | undefined {
+    return this.history.leafOf(index);
+  }
+
+  /** Whether the leader should propose a checkpoint: something changed, or is unconfirmed. */
+  get checkpointDue(): boolean {
+    const latest = this.history.latest;
+    return this.changes > 0 || (latest !== undefined && latest.index > this.history.confirmedIndex);
+  }
+
+  /** This replica's own root differs from the leader's: it must not serve reads. */
+  get divergence(): Divergence | undefined {
+    return this.history.divergence;
+  }
+
+  /** Called once, when this replica first finds its root differs from the leader's. */
+  onDivergence(listener: (d: Divergence) => void): () => void {
+    this.divergenceListeners.add(listener);
+    return () => this.divergenceListeners.delete(listener);
+  }
+
+  status(): MerkleStatus {
+    return {
+      keys: this.tree.size,
+      pendingKeys: this.pending,
+      latest: this.history.latest,
+      confirmedIndex: this.history.confirmedIndex,
+      logSize: this.history.log.size,
+      tags: this.history.tags.size,
+      divergence: this.history.divergence,
+    };
+  }
+
+  /**
+   * Applies a MERKLE entry at `index`. Deterministic: the result and the state depend only on
+   * the entry and the replicated state. Rollbacks write the key spaces through their `set` and
+   * `delete`, so the caller must have set the key spaces' write clock to `index`.
+   */
+  apply(payload: MerklePayload, index: number): Result {
+    switch (payload.op) {
+      case MerkleOp.Checkpoint: {
+        if (payload.previous !== undefined) {
+          const found = this.history.compare(payload.previous.index, payload.previous.root, index);
+          if (found !== undefined) for (const listener of this.divergenceListeners) listener(found);
+        }
+        const { root } = this.root();
+        this.record(RecordKind.Checkpoint, index, root, '');
+        return [index, hexOf(root)];
+      }
+      case MerkleOp.Tag:
+        return this.tag(payload.name, payload.limit, index);
+      case MerkleOp.Untag:
+        return this.history.tags.delete(payload.name) ? 1 : 0;
+      case MerkleOp.Rollback:
+        return this.rollback(payload.name, index);
+    }
+  }
+
+  private record(kind: RootRecord['kind'], index: number, root: Buffer, name: string): void {
+    this.history.append({ kind, index, root, name });
+    this.changes = 0;
+  }
+
+  private tag(name: string, limit: number, index: number): Result {
+    const tags = this.history.tags;
+    if (!isValidTagName(name)) return new CommandError('ERR invalid tag name');
+    if (tags.has(name)) return new CommandError(`ERR tag '${name}' already exists`);
+    if (tags.size >= limit) {
+      return new CommandError(
+        `ERR the limit of ${limit} tags is reached: untag a version before tagging another`,
+      );
+    }
+    this.flush();
+    const version = this.tree.snapshot();
+    const root = Buffer.from(version.root());
+    tags.set(name, { name, index, root, version });
+    this.record(RecordKind.Tag, index, root, name);
+    return [index, hexOf(root)];
+  }
+
+  /** Writes the key spaces back to the tagged version, key by key, as the entry at `index`. */
+  private rollback(name: string, index: number): Result {
+    const tag = this.history.tags.get(name);
+    if (tag === undefined) return new CommandError(`ERR no such tag '${name}'`);
+    this.flush();
+    const dbs = this.dbs();
+    // Ascending key-hash order: the same on every replica, so tombstones are pruned alike.
+    for (const change of diffVersions(this.tree, tag.version)) {
+      const { db, key } = decodeTreeKey(change.key);
+      const keyspace = dbs[db]!;
+      const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+      if (change.value === undefined) keyspace.delete(k);
+      else keyspace.set(k, storedEntryOf(change.value, index));
+    }
+    const { root } = this.root();
+    if (!root.equals(tag.root)) {
+      // The rollback rewrote exactly the keys that differ; anything else is a bug worth
+      // stopping for, identically on every replica.
+      throw new Error(
+        `rollback to '${name}' produced root ${root.toString('hex')}, not the tag's ${tag.root.toString('hex')}`,
+      );
+    }
+    this.record(RecordKind.Rollback, index, root, name);
+    return [index, hexOf(root)];
+  }
+
+  /**
+   * Freezes the verifiable state with the key spaces (KvStateMachine.snapshot): the root is
+   * computed now; the tags' deltas are computed by `serialize`, which may run later.
+   */
+  snapshot(): { serialize(): Buffer } {
+    this.flush();
+    const tags = [...this.history.tags.values()];
+    // A version of the live tree only when a tag needs a delta against it: taking one makes the
+    // next writes copy the paths they change.
+    const live = tags.length > 0 ? this.tree.snapshot() : undefined;
+    const root = Buffer.from(this.tree.root());
+    const records = this.history.records.slice();
+    const confirmedIndex = this.history.confirmedIndex;
+    return {
+      serialize: () =>
+        writeMerkleSection({
+          root,
+          records,
+          confirmedIndex,
+          tags: tags.map((t) => ({
+            name: t.name,
+            index: t.index,
+            root: t.root,
+            changes: diffVersions(live!, t.version),
+          })),
+        }),
+    };
+  }
+
+  /**
+   * Builds the verifiable state of a snapshot image and checks it against the roots the
+   * snapshot recorded, without touching the current state. Throws SnapshotRootMismatchError
+   * (or SnapshotFormatError). Without a section (a version 2 image) the state is rebuilt
+   * unchecked, with an empty history.
+   */
+  prepareRestore(
+    dbs: readonly ReadonlyMap<string, StoredEntry>[],
+    section: Uint8Array | undefined,
+  ): PreparedRestore {
+    const tree = buildTree(dbs);
+    const history = new MerkleHistory();
+    if (section === undefined) return { tree, history };
+    const image = readMerkleSection(section);
+    const root = tree.root();
+    if (!Buffer.from(root).equals(image.root)) {
+      throw new SnapshotRootMismatchError('the snapshot state', image.root, root);
+    }
+    for (const r of image.records) history.append(r);
+    history.confirmedIndex = image.confirmedIndex;
+    if (image.tags.length === 0) return { tree, history };
+    const base = tree.snapshot();
+    for (const t of image.tags) {
+      const work = SparseMerkleTree.fromVersion(base);
+      try {
+        for (const c of t.changes) {
+          if (c.value === undefined) work.delete(c.key);
+          else work.set(c.key, c.value);
+        }
+      } catch (err) {
+        throw new SnapshotFormatError(`tag '${t.name}': ${(err as Error).message}`);
+      }
+      const version = work.snapshot();
+      const tagRoot = version.root();
+      if (!Buffer.from(tagRoot).equals(t.root)) {
+        throw new SnapshotRootMismatchError(`tag '${t.name}'`, t.root, tagRoot);
+      }
+      history.tags.set(t.name, { name: t.name, index: t.index, root: t.root, version });
+    }
+    return { tree, history };
+  }
+
+  /** Puts a prepared restore in place (the key spaces were replaced with the same image). */
+  adopt(prepared: PreparedRestore): void {
+    this.tree = prepared.tree;
+    this.history = prepared.history;
+    for (const keys of this.dirty) keys.clear();
+    this.pending = 0;
+    this.changes = 0;
+  }
+}
