@@ -2,11 +2,13 @@
  * Interop: proofs from our tree, checked by the reference Go ICS-23 implementation
  * (github.com/cosmos/ics23/go v0.11.0, unmodified, SmtSpec) through test/merkle/go-ics23.
  *
- * The vectors are always built and checked with our own verifier. The Go side needs a Go
- * toolchain and the module proxy (or a warm module cache); it runs when REDRAFT_GO_ICS23=1,
- * since a cold `go build` of the module takes longer than the rest of this suite. To run it by
- * hand: REDRAFT_ICS23_VECTORS=/tmp/v.json node --test dist/test/merkle/go-ics23.test.js, then
- * `cd test/merkle/go-ics23 && go run . /tmp/v.json`.
+ * The vectors are always built and checked with our own verifier: proofs from a bare tree and
+ * proofs from the state machine itself (tree keys namespaced by database, canonical values),
+ * each present, absent, and tampered in value, key, root and proof. The Go side needs a Go
+ * toolchain and the module (test/merkle/install.sh fetches it and warms the build cache, as CI
+ * does); without Go the check is skipped, except under CI=true, where it fails instead. To run
+ * it by hand: REDRAFT_ICS23_VECTORS=/tmp/v.json node --test dist/test/merkle/go-ics23.test.js,
+ * then `cd test/merkle/go-ics23 && go run . /tmp/v.json`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +24,9 @@ import {
   verifyMembership,
   verifyNonMembership,
 } from '../../src/merkle/index.js';
+import { encodeTreeKey } from '../../src/merkle/index.js';
+import { encodeTag } from '../../src/fsm/merkle-entry-codec.js';
+import { FsmDriver } from '../fsm/state-machine-harness.js';
 import { hex, keyWithPrefix, sha, utf8 } from './helpers.js';
 import { SMT_VECTORS } from './ics23-vectors.js';
 
@@ -154,6 +159,8 @@ function buildVectors(): GoVector[] {
     oursValid: false,
   });
 
+  out.push(...stateMachineVectors());
+
   // Sanity of the harness itself: upstream's own SmtSpec vectors.
   for (const v of SMT_VECTORS) {
     out.push({
@@ -164,6 +171,71 @@ function buildVectors(): GoVector[] {
       proof: v.proof,
       valid: true,
     });
+  }
+  return out;
+}
+
+/**
+ * Proofs exactly as PROVE serves them: from a state machine that applied real commands in
+ * several databases (strings, a hash, an expiry), at the current state and at a tag.
+ */
+function stateMachineVectors(): GoVector[] {
+  const out: GoVector[] = [];
+  const d = new FsmDriver();
+  for (let i = 0; i < 200; i++) d.runIn(i % 3, 'SET', `key:${i}`, `value ${i}`);
+  d.run('HSET', 'user:1', 'name', 'ada', 'lang', 'en');
+  d.run('SET', 'session', 'token', 'PX', '60000');
+  d.runIn(15, 'SET', '', 'the empty key');
+  d.apply(encodeTag('v1', 4));
+  d.run('SET', 'key:0', 'after the tag');
+  const m = d.fsm.merkle!;
+  const otherRoot = hex(sha(utf8('not the state root')));
+  const cases: [number, string, string | undefined][] = [
+    [0, 'key:0', undefined],
+    [1, 'key:1', undefined],
+    [2, 'key:2', undefined],
+    [0, 'user:1', undefined],
+    [0, 'session', undefined],
+    [15, '', undefined],
+    [0, 'key:0', 'v1'],
+    [0, 'missing', undefined],
+    [1, 'key:0', undefined],
+    [5, 'anything', undefined],
+    [0, 'missing', 'v1'],
+  ];
+  for (const [db, key, tag] of cases) {
+    const p = m.prove(db, utf8(key), tag)!;
+    const treeKey = hex(encodeTreeKey(db, utf8(key)));
+    const name = `state db ${db} ${JSON.stringify(key)}${tag === undefined ? '' : ` at ${tag}`}`;
+    const base = {
+      root: hex(p.root),
+      key: treeKey,
+      value: p.value === null ? null : hex(p.value),
+      proof: hex(p.proof),
+    };
+    out.push({ name: `${name}: ${p.value === null ? 'absent' : 'present'}`, ...base, valid: true });
+    out.push({ name: `${name}: wrong root`, ...base, root: otherRoot, valid: false });
+    out.push({
+      name: `${name}: tampered proof`,
+      ...base,
+      proof: flipLast(base.proof),
+      valid: false,
+    });
+    if (p.value !== null) {
+      // (For an absence, another key in the same gap is just as absent: not a forgery.)
+      out.push({
+        name: `${name}: another database`,
+        ...base,
+        key: hex(encodeTreeKey((db + 1) % 16, utf8(key))),
+        valid: false,
+      });
+      const forged = Buffer.from(p.value);
+      forged[forged.length - 1]! ^= 0x01;
+      out.push({ name: `${name}: tampered value`, ...base, value: hex(forged), valid: false });
+      out.push({ name: `${name}: claimed absent`, ...base, value: null, valid: false });
+    } else {
+      out.push({ name: `${name}: claimed present`, ...base, value: hex(utf8('x')), valid: false });
+    }
   }
   return out;
 }
@@ -188,14 +260,17 @@ describe('interop with the reference Go ICS-23 verifier', () => {
     if (out !== undefined && out !== '') writeFileSync(out, JSON.stringify(vectors, null, 1));
   });
 
-  const goWanted = process.env.REDRAFT_GO_ICS23 === '1';
+  const goFound = spawnSync('go', ['version'], { encoding: 'utf8' }).status === 0;
+  const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false';
   it(
     'github.com/cosmos/ics23/go accepts our proofs and rejects the tampered ones',
     {
-      skip: goWanted ? false : 'set REDRAFT_GO_ICS23=1 (needs Go and the module proxy)',
+      skip:
+        goFound || inCi ? false : 'no Go toolchain on PATH (run test/merkle/install.sh with Go)',
       timeout: 600_000,
     },
     () => {
+      assert.ok(goFound, 'CI must run the interop check: install Go, then test/merkle/install.sh');
       const dir = mkdtempSync(join(tmpdir(), 'redraft-ics23-'));
       try {
         const file = join(dir, 'vectors.json');
