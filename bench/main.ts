@@ -20,6 +20,8 @@
  *   REDRAFT_BENCH_PROFILE=1        run the Redraft members under `node --cpu-prof` and print
  *                                  the leader's top frames (profiles kept, paths printed)
  *   REDRAFT_BENCH_NODE_FLAGS       any other flags for the Redraft members' `node`
+ *   REDRAFT_BENCH_SERVER_FLAGS     extra `redraft server` flags for every Redraft member, e.g.
+ *                                  `--no-merkle` to measure what the Merkle state costs
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,6 +63,9 @@ function settingsFrom(only: string, quick: boolean): BenchSettings {
     systems,
     profile: process.env.REDRAFT_BENCH_PROFILE === '1',
     nodeFlags: (process.env.REDRAFT_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((s) => s !== ''),
+    serverFlags: (process.env.REDRAFT_BENCH_SERVER_FLAGS ?? '')
+      .split(/\s+/)
+      .filter((s) => s !== ''),
   };
 }
 

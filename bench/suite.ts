@@ -54,6 +54,8 @@ export interface BenchSettings {
   readonly profile: boolean;
   /** More flags for the Redraft members' `node`. */
   readonly nodeFlags: readonly string[];
+  /** Extra `redraft server` flags for every Redraft member (e.g. `--no-merkle`). */
+  readonly serverFlags: readonly string[];
 }
 
 /** Every combination of operation, client count and depth; SETs first. */

@@ -37,6 +37,7 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
     tickMs: TICK_MS,
     electionTicks: ELECTION_TICKS,
     nodeFlags,
+    extraArgs: settings.serverFlags,
   });
   // A system whose runs failed keeps its logs for reading.
   const failuresBefore = results.failures;
@@ -64,7 +65,10 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
         `linearizable reads unless a connection asks otherwise, followers forward writes, log ` +
         `level info); every client connects to the leader (node ${leader.id}), except the ` +
         `follower rows (node ${follower.id}).` +
-        (nodeFlags.length > 0 ? ` Members' node flags: \`${nodeFlags.join(' ')}\`.` : ''),
+        (nodeFlags.length > 0 ? ` Members' node flags: \`${nodeFlags.join(' ')}\`.` : '') +
+        (settings.serverFlags.length > 0
+          ? ` Server flags: \`${settings.serverFlags.join(' ')}\`.`
+          : ''),
     );
 
     await fill(settings, 'Redraft', target(leader.ports.resp));

@@ -120,14 +120,17 @@ export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
   return { value: { type: 'hash', fields }, expireAt: v.expireAt, version };
 }
 
-/** A tree holding every key of `dbs` (a full rebuild). */
+/** A tree holding every key of `dbs` (a full rebuild), hashes not yet computed. */
 export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): SparseMerkleTree {
-  const tree = new SparseMerkleTree();
+  const builder = SparseMerkleTree.builder();
   dbs.forEach((entries, db) => {
-    for (const [key, entry] of entries) tree.set(treeKeyOf(db, key), canonicalValue(entry));
+    for (const [key, entry] of entries) builder.add(treeKeyOf(db, key), canonicalValue(entry));
   });
-  return tree;
+  return builder.finish();
 }
+
+/** Above this many pending changes, an empty tree is built in bulk rather than key by key. */
+const BULK_FLUSH_KEYS = 4096;
 
 const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toString('hex'));
 
@@ -164,6 +167,13 @@ export class MerkleState {
   flush(): void {
     if (this.pending === 0) return;
     const dbs = this.dbs();
+    if (this.tree.size === 0 && this.pending > BULK_FLUSH_KEYS) {
+      // An empty tree and many changes (a node that just loaded a lot): build it whole.
+      this.tree = buildTree(dbs.map((ks) => ks.entries));
+      for (const keys of this.dirty) keys.clear();
+      this.pending = 0;
+      return;
+    }
     for (let db = 0; db < this.dirty.length; db++) {
       const keys = this.dirty[db]!;
       if (keys.size === 0) continue;

@@ -2,7 +2,7 @@
  * Verifiable state: the authenticated map, its ICS-23 proofs, the offline verifier and the
  * RFC 6962 checkpoint log. Depends on nothing outside this folder but node:crypto.
  */
-export { SparseMerkleTree, SmtVersion, type SmtView } from './sparse-merkle-tree.js';
+export { SparseMerkleTree, SmtBuilder, SmtVersion, type SmtView } from './sparse-merkle-tree.js';
 export { diffVersions, type SmtChange } from './smt-diff.js';
 export { proveKey, type KeyProof } from './proofs.js';
 export { verifyMembership, verifyNonMembership } from './verifier.js';

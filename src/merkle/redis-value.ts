@@ -55,7 +55,7 @@ export function encodeTreeKey(db: number, key: Uint8Array): Uint8Array {
   if (!Number.isInteger(db) || db < 0 || db > 255) {
     throw new RangeError(`database index ${db} is not within 0..255`);
   }
-  const out = new Uint8Array(1 + key.length);
+  const out = allocate(1 + key.length);
   out[0] = db;
   out.set(key, 1);
   return out;
@@ -73,12 +73,26 @@ function checkExpiry(expireAt: number): void {
   }
 }
 
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
 function writeHeader(out: Uint8Array, type: number, expireAt: number): void {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = REDIS_VALUE_FORMAT;
   out[1] = type;
-  view.setUint32(2, Math.floor(expireAt / 2 ** 32));
-  view.setUint32(6, expireAt % 2 ** 32);
+  writeU32(out, 2, Math.floor(expireAt / 2 ** 32));
+  writeU32(out, 6, expireAt % 2 ** 32);
+}
+
+/**
+ * Output bytes. Buffer.allocUnsafe takes small ones from Node's shared pool, several times
+ * cheaper than a Uint8Array with its own backing store; every byte is written before use.
+ */
+function allocate(size: number): Uint8Array {
+  return Buffer.allocUnsafe(size);
 }
 
 /** Byte-wise lexicographic order: negative, zero or positive. */
@@ -94,7 +108,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /** The canonical bytes of a string value. */
 export function encodeStringValue(value: Uint8Array, expireAt: number): Uint8Array {
   checkExpiry(expireAt);
-  const out = new Uint8Array(REDIS_VALUE_HEADER + value.length);
+  const out = allocate(REDIS_VALUE_HEADER + value.length);
   writeHeader(out, REDIS_TYPE_STRING, expireAt);
   out.set(value, REDIS_VALUE_HEADER);
   return out;
@@ -112,16 +126,15 @@ export function encodeSortedHashValue(
   if (fields.length === 0) throw new RangeError('a hash has at least one field');
   let size = REDIS_VALUE_HEADER + 4;
   for (const [name, value] of fields) size += 8 + name.length + value.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const out = allocate(size);
   writeHeader(out, REDIS_TYPE_HASH, expireAt);
-  view.setUint32(REDIS_VALUE_HEADER, fields.length);
+  writeU32(out, REDIS_VALUE_HEADER, fields.length);
   let off = REDIS_VALUE_HEADER + 4;
   for (const [name, value] of fields) {
-    view.setUint32(off, name.length);
+    writeU32(out, off, name.length);
     out.set(name, off + 4);
     off += 4 + name.length;
-    view.setUint32(off, value.length);
+    writeU32(out, off, value.length);
     out.set(value, off + 4);
     off += 4 + value.length;
   }

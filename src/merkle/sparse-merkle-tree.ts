@@ -185,6 +185,19 @@ export class SparseMerkleTree implements SmtView {
     return tree;
   }
 
+  /**
+   * Builds a tree from many entries at once: the same tree as `set` on each in turn (a later
+   * entry for the same key wins), without walking a path per key. See SmtBuilder.
+   */
+  static builder(): SmtBuilder {
+    const tree = new SparseMerkleTree();
+    return new SmtBuilder(tree.epoch, (top, count) => {
+      tree.top = top;
+      tree.count = count;
+      return tree;
+    });
+  }
+
   get size(): number {
     return this.count;
   }
@@ -337,4 +350,100 @@ export class SparseMerkleTree implements SmtView {
 /** @internal For the proof builder: SHA-256(key) in the tree's representation. */
 export function keyHashOf(key: Uint8Array): string {
   return sha256Latin1(key);
+}
+
+/** Order of leaves by key hash (latin1 strings compare in byte order). */
+function byKeyHash(a: SmtLeaf, b: SmtLeaf): number {
+  return a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
+}
+
+/**
+ * Bulk construction (a full rebuild, e.g. after a snapshot restore): `add` every entry, then
+ * `finish`. The leaves are bucketed by the first 16 bits of their key hash and each small bucket
+ * sorted, then the compressed tree is built over the sorted run, splitting each range where the
+ * next path bit turns from 0 to 1. That replaces a root-to-leaf walk per key with about one
+ * comparison per key; the nodes are the ones `set` would have made, hashes not yet computed.
+ */
+export class SmtBuilder {
+  private leaves: SmtLeaf[] = [];
+  private done = false;
+
+  /** @internal Use SparseMerkleTree.builder(). */
+  constructor(
+    private readonly epoch: number,
+    private readonly complete: (top: SmtNode | null, count: number) => SparseMerkleTree,
+  ) {}
+
+  /** Same contract as SparseMerkleTree.set: non-empty key and value, kept by reference. */
+  add(key: Uint8Array, value: Uint8Array): void {
+    if (this.done) throw new Error('SmtBuilder.add after finish');
+    checkKey(key);
+    if (!(value instanceof Uint8Array)) throw new TypeError('value must be a Uint8Array');
+    if (key.length === 0) throw new RangeError('SMT keys must be non-empty (ICS-23 leaf op)');
+    if (value.length === 0) throw new RangeError('SMT values must be non-empty (ICS-23 leaf op)');
+    this.leaves.push(new SmtLeaf(sha256Latin1(key), key, value, this.epoch));
+  }
+
+  finish(): SparseMerkleTree {
+    if (this.done) throw new Error('SmtBuilder.finish called twice');
+    this.done = true;
+    const sorted = this.sorted();
+    this.leaves = [];
+    return this.complete(this.build(sorted, 0, sorted.length, 0), sorted.length);
+  }
+
+  /** The leaves in key-hash order, one per key (the last added wins). */
+  private sorted(): SmtLeaf[] {
+    const leaves = this.leaves;
+    const buckets = 1 << 16;
+    const counts = new Uint32Array(buckets + 1);
+    const bucketOf = (l: SmtLeaf): number =>
+      (l.keyHash.charCodeAt(0) << 8) | l.keyHash.charCodeAt(1);
+    for (const l of leaves) counts[bucketOf(l) + 1]!++;
+    for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
+    const out = new Array<SmtLeaf>(leaves.length);
+    const next = counts.slice(0, buckets);
+    for (const l of leaves) out[next[bucketOf(l)]!++] = l;
+    // Each bucket holds a few leaves: insertion sort, stable, so equal keys keep their order.
+    for (let b = 0; b < buckets; b++) {
+      const lo = counts[b]!;
+      const hi = counts[b + 1]!;
+      for (let i = lo + 1; i < hi; i++) {
+        const x = out[i]!;
+        let j = i - 1;
+        while (j >= lo && byKeyHash(out[j]!, x) > 0) {
+          out[j + 1] = out[j]!;
+          j--;
+        }
+        out[j + 1] = x;
+      }
+    }
+    // Drop all but the last of equal keys.
+    let w = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (i + 1 < out.length && out[i]!.keyHash === out[i + 1]!.keyHash) continue;
+      out[w++] = out[i]!;
+    }
+    out.length = w;
+    return out;
+  }
+
+  /** The subtree at `depth` holding sorted[lo, hi), all sharing their first `depth` bits. */
+  private build(sorted: SmtLeaf[], lo: number, hi: number, depth: number): SmtNode | null {
+    if (lo === hi) return null;
+    if (hi - lo === 1) return sorted[lo]!;
+    // The first leaf whose bit `depth` is 1 (the bits are sorted within the range).
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (bitAt(sorted[mid]!.keyHash, depth) === 0) a = mid + 1;
+      else b = mid;
+    }
+    return new SmtInner(
+      this.build(sorted, lo, a, depth + 1),
+      this.build(sorted, a, hi, depth + 1),
+      this.epoch,
+    );
+  }
 }
