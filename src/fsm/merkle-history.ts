@@ -65,10 +65,95 @@ export function recordLeafData(r: RootRecord): Buffer {
   return out;
 }
 
+/** Read access to the first `length` records of a RootRecordList (snapshots keep one). */
+export interface RecordSource {
+  readonly length: number;
+  get(leaf: number): RootRecord;
+}
+
+const RECORD_BYTES = 1 + 8 + 32;
+
+/**
+ * The root records, append-only, in 41 bytes each (kind, index, root) plus the names of the
+ * few that have one: a long-running cluster adds one per checkpoint, so they are packed rather
+ * than kept as objects (~525 bytes each as objects, ~41 here, plus the log's ~100 bytes of
+ * hashes). Records are made on demand.
+ */
+export class RootRecordList implements RecordSource, Iterable<RootRecord> {
+  private bytes = Buffer.alloc(RECORD_BYTES * 64);
+  private count = 0;
+  private readonly names = new Map<number, string>();
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(r: RootRecord): void {
+    if (this.count > 0 && r.index <= this.indexAt(this.count - 1)) {
+      throw new Error(`root records must ascend: ${r.index} after ${this.indexAt(this.count - 1)}`);
+    }
+    if ((this.count + 1) * RECORD_BYTES > this.bytes.length) {
+      const grown = Buffer.alloc(this.bytes.length * 2);
+      this.bytes.copy(grown);
+      this.bytes = grown;
+    }
+    const at = this.count * RECORD_BYTES;
+    this.bytes[at] = r.kind;
+    this.bytes.writeDoubleBE(r.index, at + 1);
+    r.root.copy(this.bytes, at + 9);
+    if (r.name !== '') this.names.set(this.count, r.name);
+    this.count++;
+  }
+
+  indexAt(leaf: number): number {
+    return this.bytes.readDoubleBE(leaf * RECORD_BYTES + 1);
+  }
+
+  get(leaf: number): RootRecord {
+    if (!Number.isInteger(leaf) || leaf < 0 || leaf >= this.count) {
+      throw new RangeError(`no root record ${leaf}`);
+    }
+    const at = leaf * RECORD_BYTES;
+    return {
+      kind: this.bytes[at] as RecordKind,
+      index: this.indexAt(leaf),
+      root: Buffer.from(this.bytes.subarray(at + 9, at + RECORD_BYTES)),
+      name: this.names.get(leaf) ?? '',
+    };
+  }
+
+  /** Like Array#at: negative counts from the end; undefined out of range. */
+  at(leaf: number): RootRecord | undefined {
+    const i = leaf < 0 ? this.count + leaf : leaf;
+    return i >= 0 && i < this.count ? this.get(i) : undefined;
+  }
+
+  /** The leaf number of the record made at Raft index `index`, if any. */
+  find(index: number): number | undefined {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.indexAt(mid);
+      if (at === index) return mid;
+      if (at < index) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** The first `length` records as they are now (later appends do not show). */
+  prefix(length: number = this.count): RecordSource {
+    return { length, get: (leaf) => this.get(leaf) };
+  }
+
+  *[Symbol.iterator](): Iterator<RootRecord> {
+    for (let i = 0; i < this.count; i++) yield this.get(i);
+  }
+}
+
 export class MerkleHistory {
-  private readonly recordList: RootRecord[] = [];
-  /** Raft index -> root (latin1), for the comparison with the leader's roots. */
-  private readonly rootsByIndex = new Map<number, string>();
+  private readonly recordList = new RootRecordList();
   readonly log = new MerkleLog();
   readonly tags = new Map<string, Tag>();
   /**
@@ -78,38 +163,28 @@ export class MerkleHistory {
   confirmedIndex = 0;
   divergence: Divergence | undefined;
 
-  get records(): readonly RootRecord[] {
+  get records(): RootRecordList {
     return this.recordList;
   }
 
   get latest(): RootRecord | undefined {
-    return this.recordList[this.recordList.length - 1];
+    return this.recordList.at(-1);
   }
 
   /** The root this replica recorded at `index`, if it recorded one there. */
   rootAt(index: number): Buffer | undefined {
-    const root = this.rootsByIndex.get(index);
-    return root === undefined ? undefined : Buffer.from(root, 'latin1');
+    const leaf = this.recordList.find(index);
+    return leaf === undefined ? undefined : this.recordList.get(leaf).root;
   }
 
   /** The leaf number of the record made at Raft index `index`, if any (records ascend). */
   leafOf(index: number): number | undefined {
-    let lo = 0;
-    let hi = this.recordList.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = this.recordList[mid]!.index;
-      if (at === index) return mid;
-      if (at < index) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    return this.recordList.find(index);
   }
 
   append(record: RootRecord): void {
     const previous = this.latest;
     this.recordList.push(record);
-    this.rootsByIndex.set(record.index, record.root.toString('latin1'));
     this.log.append(recordLeafData(record));
     // Nothing changed since a confirmed record: this one is the same state, just as confirmed.
     if (
@@ -136,10 +211,5 @@ export class MerkleHistory {
     if (this.divergence !== undefined) return undefined;
     this.divergence = { index, localRoot: own, leaderRoot: Buffer.from(leaderRoot), detectedAt };
     return this.divergence;
-  }
-
-  /** Records listed from leaf number `from`, at most `count`. */
-  slice(from: number, count: number): readonly RootRecord[] {
-    return this.recordList.slice(from, from + count);
   }
 }

@@ -14,7 +14,7 @@
  * check that what it rebuilt is what was saved.
  */
 import { SnapshotFormatError } from './snapshot-codec.js';
-import type { RecordKind, RootRecord } from './merkle-history.js';
+import type { RecordKind, RecordSource, RootRecord } from './merkle-history.js';
 import type { SmtChange } from '../merkle/index.js';
 
 const FORMAT = 1;
@@ -30,14 +30,19 @@ export interface TagImage {
 
 export interface MerkleSectionImage {
   readonly root: Buffer;
-  readonly records: readonly RootRecord[];
+  /** A snapshot passes the records' packed list; a decoded section holds an array. */
+  readonly records: RecordSource | readonly RootRecord[];
   readonly confirmedIndex: number;
   readonly tags: readonly TagImage[];
 }
 
 export function writeMerkleSection(image: MerkleSectionImage): Buffer {
   let size = 1 + 32 + 4 + 8 + 4;
-  for (const r of image.records) size += 1 + 8 + 32 + 1 + r.name.length;
+  const source = image.records;
+  const records = Array.isArray(source)
+    ? (source as readonly RootRecord[])
+    : Array.from({ length: source.length }, (_, i) => (source as RecordSource).get(i));
+  for (const r of records) size += 1 + 8 + 32 + 1 + r.name.length;
   for (const t of image.tags) {
     size += 1 + t.name.length + 8 + 32 + 4;
     for (const c of t.changes) size += 4 + c.key.length + 4 + (c.value?.length ?? 0);
@@ -45,8 +50,8 @@ export function writeMerkleSection(image: MerkleSectionImage): Buffer {
   const out = Buffer.allocUnsafe(size);
   let off = out.writeUInt8(FORMAT, 0);
   off += image.root.copy(out, off);
-  off = out.writeUInt32BE(image.records.length, off);
-  for (const r of image.records) {
+  off = out.writeUInt32BE(records.length, off);
+  for (const r of records) {
     off = out.writeUInt8(r.kind, off);
     off = out.writeDoubleBE(r.index, off);
     off += r.root.copy(out, off);
@@ -78,7 +83,9 @@ export function writeMerkleSection(image: MerkleSectionImage): Buffer {
   return out;
 }
 
-export function readMerkleSection(data: Uint8Array): MerkleSectionImage {
+export function readMerkleSection(
+  data: Uint8Array,
+): MerkleSectionImage & { readonly records: readonly RootRecord[] } {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let off = 0;
   const need = (n: number): void => {

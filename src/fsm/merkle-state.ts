@@ -37,6 +37,7 @@ import {
   RecordKind,
   type Divergence,
   type RootRecord,
+  type RootRecordList,
   type Tag,
 } from './merkle-history.js';
 import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
@@ -87,7 +88,9 @@ export interface PreparedRestore {
 function treeKeyOf(db: number, key: string): Buffer {
   const out = Buffer.allocUnsafe(1 + key.length);
   out[0] = db;
-  out.write(key, 1, 'latin1');
+  // Most keys are short: a JIT-compiled copy beats a call into C++ for them.
+  if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
+  else out.write(key, 1, 'latin1');
   return out;
 }
 
@@ -221,7 +224,7 @@ export class MerkleState {
     };
   }
 
-  get records(): readonly RootRecord[] {
+  get records(): RootRecordList {
     return this.history.records;
   }
 
@@ -351,7 +354,7 @@ export class MerkleState {
     // next writes copy the paths they change.
     const live = tags.length > 0 ? this.tree.snapshot() : undefined;
     const root = Buffer.from(this.tree.root());
-    const records = this.history.records.slice();
+    const records = this.history.records.prefix();
     const confirmedIndex = this.history.confirmedIndex;
     return {
       serialize: () =>

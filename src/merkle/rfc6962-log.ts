@@ -71,9 +71,35 @@ function isSafeCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
+/**
+ * An append-only array of 32-byte hashes packed in one growing buffer: a log that lives as long
+ * as the cluster holds about 2n of them, and packed they cost 32 bytes each instead of a string
+ * object and an array slot (~110 bytes).
+ */
+class HashArray {
+  private bytes = Buffer.alloc(HASH_SIZE * 16);
+  length = 0;
+
+  push(hash: string): void {
+    if ((this.length + 1) * HASH_SIZE > this.bytes.length) {
+      const grown = Buffer.alloc(this.bytes.length * 2);
+      this.bytes.copy(grown);
+      this.bytes = grown;
+    }
+    this.bytes.write(hash, this.length * HASH_SIZE, HASH_SIZE, 'latin1');
+    this.length++;
+  }
+
+  /** The hash at `i` (a latin1 string), or undefined beyond the end. */
+  at(i: number): string | undefined {
+    if (i < 0 || i >= this.length) return undefined;
+    return this.bytes.toString('latin1', i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  }
+}
+
 export class MerkleLog {
   /** levels[h][i]: hash of leaves [i * 2^h, (i + 1) * 2^h), for every complete such subtree. */
-  private readonly levels: string[][] = [[]];
+  private readonly levels: HashArray[] = [new HashArray()];
 
   /** Rebuilds a log from its leaf hashes (e.g. after a restart), in order. */
   static fromLeafHashes(hashes: Iterable<Uint8Array>): MerkleLog {
@@ -104,11 +130,14 @@ export class MerkleLog {
     let level = 0;
     let current = this.levels[0]!;
     while (current.length % 2 === 0) {
-      const parent = nodeHashLatin1(current[current.length - 2]!, current[current.length - 1]!);
+      const parent = nodeHashLatin1(
+        current.at(current.length - 2)!,
+        current.at(current.length - 1)!,
+      );
       level++;
       let up = this.levels[level];
       if (up === undefined) {
-        up = [];
+        up = new HashArray();
         this.levels.push(up);
       }
       up.push(parent);
@@ -119,7 +148,7 @@ export class MerkleLog {
 
   leafHash(index: number): Uint8Array {
     this.checkIndex(index, this.size);
-    return fromLatin1(this.levels[0]![index]!);
+    return fromLatin1(this.levels[0]!.at(index)!);
   }
 
   /** MTH of the first n leaves (default: all). */
@@ -163,10 +192,10 @@ export class MerkleLog {
   private mth(start: number, n: number): string {
     const level = log2Exact(n);
     if (level !== undefined && start % n === 0) {
-      const cached = this.levels[level]?.[start / n];
+      const cached = this.levels[level]?.at(start / n);
       if (cached !== undefined) return cached;
     }
-    if (n === 1) return this.levels[0]![start]!;
+    if (n === 1) return this.levels[0]!.at(start)!;
     const k = splitPoint(n);
     return nodeHashLatin1(this.mth(start, k), this.mth(start + k, n - k));
   }

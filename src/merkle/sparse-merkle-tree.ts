@@ -267,9 +267,12 @@ export class SparseMerkleTree implements SmtView {
     let node = this.top;
     let depth = 0;
     while (node instanceof SmtInner) {
-      const w = this.writable(node);
+      let w = node;
+      if (w.epoch !== epoch) {
+        w = new SmtInner(node.left, node.right, epoch);
+        this.attach(parent, side, w);
+      }
       w.hash = undefined;
-      if (w !== node) this.attach(parent, side, w);
       parent = w;
       side = bitAt(keyHash, depth);
       node = side === 0 ? w.left : w.right;

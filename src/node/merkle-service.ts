@@ -221,7 +221,7 @@ export class MerkleService {
     const records = this.merkle.records;
     const out: CheckpointView[] = [];
     for (let leaf = from; leaf < Math.min(records.length, from + count); leaf++) {
-      out.push(this.view(records[leaf]!, leaf));
+      out.push(this.view(records.get(leaf), leaf));
     }
     return out;
   }
@@ -257,7 +257,7 @@ export class MerkleService {
     const n = size ?? log.size;
     if (n > log.size) throw new RedraftError('BAD_REQUEST', `the root log has ${log.size} leaves`);
     if (leaf >= n) throw new RedraftError('BAD_REQUEST', `leaf ${leaf} is not below size ${n}`);
-    const record = this.merkle.records[leaf]!;
+    const record = this.merkle.records.get(leaf);
     return {
       leaf,
       size: n,
@@ -301,7 +301,7 @@ export class MerkleService {
 
   private viewAt(index: number): CheckpointView | undefined {
     const leaf = this.merkle.leafOf(index);
-    return leaf === undefined ? undefined : this.view(this.merkle.records[leaf]!, leaf);
+    return leaf === undefined ? undefined : this.view(this.merkle.records.get(leaf), leaf);
   }
 
   private view(record: RootRecord, leaf: number): CheckpointView {

@@ -199,7 +199,7 @@ describe('checkpoints and the alarm', () => {
     assert.equal(m.records.length, 1);
     // Unconfirmed until a later checkpoint carries the leader's root for it.
     assert.equal(m.checkpointDue, true);
-    d.apply(encodeCheckpoint({ index: firstIndex, root: m.records[0]!.root }));
+    d.apply(encodeCheckpoint({ index: firstIndex, root: m.records.get(0).root }));
     assert.equal(m.status().confirmedIndex, d.nextIndex - 1, 'nothing changed: also confirmed');
     assert.equal(m.checkpointDue, false, 'an idle cluster stops checkpointing');
     d.run('SET', 'a', '2');
@@ -227,7 +227,7 @@ describe('checkpoints and the alarm', () => {
       d.run('SET', 'b', '1');
       d.apply(encodeCheckpoint(undefined));
     }
-    const carried = leader.fsm.merkle!.records[1]!;
+    const carried = leader.fsm.merkle!.records.get(1);
     for (const d of [leader, follower]) {
       d.apply(encodeCheckpoint({ index: carried.index, root: carried.root }));
     }
@@ -240,7 +240,7 @@ describe('checkpoints and the alarm', () => {
     assert.equal(dv.detectedAt, follower.nextIndex - 1);
     assert.deepEqual(alarms, [carried.index]);
     // Later mismatches do not raise it again.
-    const next = leader.fsm.merkle!.records[2]!;
+    const next = leader.fsm.merkle!.records.get(2);
     follower.apply(encodeCheckpoint({ index: next.index, root: next.root }));
     assert.deepEqual(alarms, [carried.index]);
     assert.equal(follower.fsm.merkle!.status().divergence?.index, carried.index);
@@ -269,7 +269,7 @@ describe('tags and rollback', () => {
     assert.equal(show(d.apply(encodeUntag('v2'))), 1);
     assert.equal(show(d.apply(encodeUntag('v2'))), 0);
     assert.equal(m.tags.size, 1);
-    assert.equal(m.records.filter((r) => r.name !== '').length, 2, 'tags are root records');
+    assert.equal([...m.records].filter((r) => r.name !== '').length, 2, 'tags are root records');
   });
 
   it('rollback rewrites every database to the tagged version, as writes WATCH notices', () => {
@@ -362,8 +362,8 @@ describe('snapshots record the root and are refused when it does not hold', () =
     const original = d.fsm.merkle!;
     assert.equal(m.root().root.toString('hex'), rootHex(d));
     assert.deepEqual(
-      m.records.map((r) => [r.kind, r.index, r.root.toString('hex'), r.name]),
-      original.records.map((r) => [r.kind, r.index, r.root.toString('hex'), r.name]),
+      [...m.records].map((r) => [r.kind, r.index, r.root.toString('hex'), r.name]),
+      [...original.records].map((r) => [r.kind, r.index, r.root.toString('hex'), r.name]),
     );
     assert.equal(
       Buffer.from(m.log.root()).toString('hex'),
