@@ -28,7 +28,7 @@ import type { MerkleStatus } from '../fsm/merkle-state.js';
 import type { Result } from '../fsm/result.js';
 import { MAX_AUDIT_ENTRIES, type AuditEntry } from '../node/audit-log.js';
 import type { KvService } from '../node/kv-service.js';
-import { checkpointReply, type MerkleService } from '../node/merkle-service.js';
+import { checkpointReply } from '../node/merkle-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { keySlot } from './cluster-view.js';
 import type { Connection, Outcome } from './connection.js';

@@ -54,7 +54,7 @@ describe('canonical Redis value encoding', () => {
       value: utf8('hello'),
       expireAt: 0x0102030405,
     });
-    assert.equal(hex(bytes), `0100${'0000000102030405'}${hex(utf8('hello'))}`);
+    assert.equal(hex(bytes), `01000000000102030405${hex(utf8('hello'))}`);
     assert.equal(
       hex(encodeRedisValue({ type: 'string', value: utf8(''), expireAt: 0 })),
       '01' + '00'.repeat(9),
