@@ -310,6 +310,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       metrics: observed.gateway.metrics,
       health: observed.gateway.health,
       admin,
+      prove: fsm.merkle === undefined ? undefined : (db, key, tag) => kv.prove(db, key, tag),
     });
   } catch (err) {
     stopSweeper();

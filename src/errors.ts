@@ -43,7 +43,10 @@ export const ERROR_REGISTRY = {
   TOO_LARGE: { resp: 'ERR', http: 413, grpc: 8 /* RESOURCE_EXHAUSTED */ },
   UNSUPPORTED_MEDIA_TYPE: { resp: 'ERR', http: 415, grpc: 3 /* INVALID_ARGUMENT */ },
   UNAUTHENTICATED: { resp: 'NOAUTH', http: 401, grpc: 16 /* UNAUTHENTICATED */ },
-  /** A watch resumed from a log index older than the history this node keeps. */
+  /**
+   * A watch resumed from, or an audit asked for, a log index older than the history this
+   * node keeps.
+   */
   COMPACTED: { resp: 'ERR', http: 410, grpc: 11 /* OUT_OF_RANGE */ },
   NOT_IMPLEMENTED: { resp: 'ERR', http: 501, grpc: 12 /* UNIMPLEMENTED */ },
   /** Readiness probe: no leader known, or this node still applying what it knows committed. */
@@ -51,10 +54,6 @@ export const ERROR_REGISTRY = {
   // This member's Merkle root differs from the leader's: it refuses reads; any other member
   // can serve them (Redis has no such error; the prefix names the condition).
   STATE_DIVERGED: { resp: 'DIVERGED', http: 503, grpc: 14 /* UNAVAILABLE */ },
-  TAG_NOT_FOUND: { resp: 'ERR', http: 404, grpc: 5 /* NOT_FOUND */ },
-  // The entries asked for were compacted into a snapshot.
-  LOG_COMPACTED: { resp: 'ERR', http: 410, grpc: 11 /* OUT_OF_RANGE */ },
-  MERKLE_DISABLED: { resp: 'ERR', http: 501, grpc: 12 /* UNIMPLEMENTED */ },
 } as const satisfies Record<string, ErrorMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

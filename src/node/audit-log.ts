@@ -107,7 +107,7 @@ export function describeEntry(entry: Entry): AuditEntry {
 
 /**
  * The committed entries with `from <= index <= to`, at most `limit` of them. `from` below the
- * log's first index is an error (LOG_COMPACTED) naming that index; `to` past the commit index
+ * log's first index is an error (COMPACTED) naming that index; `to` past the commit index
  * stops at the commit index.
  */
 export function readAudit(
@@ -126,7 +126,7 @@ export function readAudit(
     );
     if (next < firstIndex) {
       throw new RedraftError(
-        'LOG_COMPACTED',
+        'COMPACTED',
         `the log starts at index ${firstIndex}: the entries before it were compacted into a snapshot (their effect is in its state and Merkle root, the operations are gone)`,
       );
     }

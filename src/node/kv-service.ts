@@ -197,7 +197,7 @@ export class KvService {
     const merkle = this.fsm.merkle;
     if (merkle === undefined) {
       throw new RedraftError(
-        'MERKLE_DISABLED',
+        'NOT_IMPLEMENTED',
         'this node keeps no Merkle state (started with --no-merkle)',
       );
     }
@@ -206,7 +206,7 @@ export class KvService {
     }
     await this.readable(consistency);
     const proven = merkle.prove(db, key, tag);
-    if (proven === undefined) throw new RedraftError('TAG_NOT_FOUND', `no such tag '${tag!}'`);
+    if (proven === undefined) throw new RedraftError('NOT_FOUND', `no such tag '${tag!}'`);
     return proven;
   }
 

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { readSnapshot, writeSnapshot } from '../../src/fsm/snapshot-codec.js';
-import { verifyConsistency, verifyInclusion, rfc6962LeafHash } from '../../src/merkle/verify.js';
+import {
+  rfc6962LeafHash,
+  verifyConsistency,
+  verifyInclusion,
+  verifyKeyProof,
+} from '../../src/merkle/verify.js';
 import type { Reply } from '../../src/resp/encoder.js';
 import { SnapshotStore, decodeSnapshotFile } from '../../src/storage/index.js';
 import {
@@ -206,6 +211,22 @@ describe('verifiable state on a real cluster', () => {
       r = await verifyOffline('expiring', session, 'session', ['--value', 'abc']);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /expires at \d{4}-/);
+      // The REST gateway serves the same proof (base64), checked with the exported verifier.
+      const rest = (await (
+        await fetch(`http://127.0.0.1:${f2.ports.http}/v1/prove/greeting`)
+      ).json()) as { found: boolean; value: string; root: string; index: number; proof: string };
+      assert.equal(rest.found, true);
+      assert.deepEqual(
+        verifyKeyProof({
+          root: Buffer.from(rest.root, 'base64'),
+          db: 0,
+          key: Buffer.from('greeting'),
+          claim: { kind: 'string', value: Buffer.from('hello') },
+          proof: Buffer.from(rest.proof, 'base64'),
+        }).valid,
+        true,
+      );
+
       // The same key name in another database is a different key.
       r = await verifyOffline('other-db', present, 'greeting', ['--value', 'hello'], { db: 1 });
       assert.equal(r.code, 1, r.out);
