@@ -106,7 +106,10 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     logger.info({ join: config.join }, 'the data directory holds a log: --join is ignored');
   }
 
-  const fsm = new KvStateMachine({ merkle: config.merkle });
+  const fsm = new KvStateMachine({
+    merkle: config.merkle,
+    onMerkleRecompute: metrics.recordMerkleRecompute,
+  });
   let snapshot: Snapshot | undefined = await snapshots.loadLatest();
   const recorded = log.snapshotMetadata().index;
   if (snapshot === undefined && recorded > 0) {
@@ -168,7 +171,11 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     observer: metrics.raft,
   });
   // The HTTP gateway serves `observed.gateway` (metrics, livez, readyz).
-  const observed = observeMember(metrics, { node, transport });
+  const observed = observeMember(metrics, {
+    node,
+    transport,
+    merkleDiverged: () => fsm.merkle?.divergence !== undefined,
+  });
 
   const self: MemberInfo = {
     id: config.id,

@@ -64,6 +64,8 @@ export interface KvStateMachineOptions {
    * agree, since rollbacks change the key space.
    */
   readonly merkle?: boolean;
+  /** Told how long each Merkle root recomputation took, in ms (for the metrics). */
+  readonly onMerkleRecompute?: (durationMs: number) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export class KvStateMachine implements StateMachine<Result> {
         () => this.dbs,
         () => this.appliedIndex,
         DATABASES,
+        options.onMerkleRecompute,
       );
       this.merkle = merkle;
       this.onKeyChange((db, key) => {

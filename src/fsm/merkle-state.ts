@@ -155,6 +155,8 @@ export class MerkleState {
     private readonly dbs: () => readonly Keyspace[],
     private readonly appliedIndex: () => number,
     databases: number,
+    /** Told how long each recomputation of the root took, in ms (metrics). */
+    private readonly onRecompute?: (durationMs: number) => void,
   ) {
     this.dirty = Array.from({ length: databases }, () => new Set<string>());
   }
@@ -193,8 +195,20 @@ export class MerkleState {
 
   /** The root of the current state, and the index it is the state of. */
   root(): { index: number; root: Buffer } {
+    return { index: this.appliedIndex(), root: this.currentRoot() };
+  }
+
+  /** Flushes and hashes what changed since the last root; the one place roots are computed. */
+  private currentRoot(): Buffer {
+    if (this.pending === 0 || this.onRecompute === undefined) {
+      this.flush();
+      return Buffer.from(this.tree.root());
+    }
+    const started = performance.now();
     this.flush();
-    return { index: this.appliedIndex(), root: Buffer.from(this.tree.root()) };
+    const root = Buffer.from(this.tree.root());
+    this.onRecompute(performance.now() - started);
+    return root;
   }
 
   /**
@@ -309,9 +323,8 @@ export class MerkleState {
         `ERR the limit of ${limit} tags is reached: untag a version before tagging another`,
       );
     }
-    this.flush();
+    const root = this.currentRoot();
     const version = this.tree.snapshot();
-    const root = Buffer.from(version.root());
     tags.set(name, { name, index, root, version });
     this.record(RecordKind.Tag, index, root, name);
     return [index, hexOf(root)];
@@ -348,12 +361,11 @@ export class MerkleState {
    * computed now; the tags' deltas are computed by `serialize`, which may run later.
    */
   snapshot(): { serialize(): Buffer } {
-    this.flush();
+    const root = this.currentRoot();
     const tags = [...this.history.tags.values()];
     // A version of the live tree only when a tag needs a delta against it: taking one makes the
     // next writes copy the paths they change.
     const live = tags.length > 0 ? this.tree.snapshot() : undefined;
-    const root = Buffer.from(this.tree.root());
     const records = this.history.records.prefix();
     const confirmedIndex = this.history.confirmedIndex;
     return {

@@ -18,7 +18,8 @@
  *   storage_snapshot_save_duration_seconds, resp_commands_total{command},
  *   resp_command_duration_seconds{command} (arrival -> reply ready), resp_connected_clients,
  *   resp_connections_total, resp_tls_handshake_failures_total, peer_* (transport counters),
- *   merkle_recompute_duration_seconds, ready (1 when /readyz would say ready), and prom-client's
+ *   merkle_recompute_duration_seconds, merkle_diverged (1 when this member's root differs from
+ *   the leader's), ready (1 when /readyz would say ready), and prom-client's
  *   default process and Node.js metrics (CPU, memory, event loop lag, GC, handles).
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -47,6 +48,8 @@ export interface MetricSources {
   readonly transport?: { stats(): GrpcTransportStats };
   /** 1 when the member would answer ready (health.ts). */
   readonly ready?: () => boolean;
+  /** True when this member's Merkle root differs from the leader's (it refuses reads). */
+  readonly merkleDiverged?: () => boolean;
 }
 
 export interface NodeMetricsOptions {
@@ -350,6 +353,15 @@ export class NodeMetrics {
     this.recordMerkleRecompute = (durationMs) => {
       merkleCell.observe(durationMs);
     };
+    new CollectedMetric(
+      'redraft_merkle_diverged',
+      "1 when this member's Merkle root differs from the leader's at a checkpoint (it refuses reads)",
+      'gauge',
+      () => {
+        const diverged = this.sources?.merkleDiverged;
+        return diverged === undefined ? [] : gauge(diverged() ? 1 : 0);
+      },
+    ).registerIn(r);
     new CollectedMetric(
       'redraft_ready',
       '1 when this member is ready to serve (see /readyz)',

@@ -23,6 +23,7 @@ export function observeMember(
   sources: {
     readonly node: HealthSource & MetricSources['node'];
     readonly transport?: { stats(): GrpcTransportStats };
+    readonly merkleDiverged?: () => boolean;
   },
 ): ObservedMember {
   const health = new NodeHealth(sources.node);
@@ -30,6 +31,7 @@ export function observeMember(
     node: sources.node,
     transport: sources.transport,
     ready: () => health.ready().ready,
+    merkleDiverged: sources.merkleDiverged,
   });
   return {
     health,

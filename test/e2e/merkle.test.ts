@@ -399,6 +399,11 @@ describe('verifiable state on a real cluster', () => {
       const info = parseInfo(await f1.command(['INFO', 'merkle']));
       assert.equal(info.get('merkle_enabled'), '1');
       assert.equal(info.get('merkle_tags'), '1');
+      assert.equal(info.get('merkle_diverged'), '0');
+      const metrics = await (await fetch(`http://127.0.0.1:${f1.ports.http}/metrics`)).text();
+      assert.match(metrics, /^redraft_merkle_diverged 0$/m);
+      const recomputes = /^redraft_merkle_recompute_duration_seconds_count (\d+)$/m.exec(metrics);
+      assert.ok(recomputes !== null && Number(recomputes[1]) > 0, 'root recomputations are timed');
     },
   );
 
