@@ -132,6 +132,8 @@ export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): Spa
   return builder.finish();
 }
 
+const HASH_LEAF = { hashLeaf: true } as const;
+
 /** Above this many pending changes, an empty tree is built in bulk rather than key by key. */
 const BULK_FLUSH_KEYS = 4096;
 
@@ -141,7 +143,6 @@ export class MerkleState {
   private tree = new SparseMerkleTree();
   /** Per database, the keys changed since the last flush. */
   private readonly dirty: Set<string>[];
-  private pending = 0;
   /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
   private changes = 0;
   private history = new MerkleHistory();
@@ -164,33 +165,55 @@ export class MerkleState {
   /** The hot path: called for every key a write changes. */
   markDirty(db: number, key: string): void {
     this.dirty[db]!.add(key);
-    this.pending++;
     this.changes++;
+  }
+
+  /** Keys changed since they were last brought into the tree. */
+  get pendingKeys(): number {
+    let n = 0;
+    for (const keys of this.dirty) n += keys.size;
+    return n;
   }
 
   /** Brings the tree up to date with the key spaces. */
   flush(): void {
-    if (this.pending === 0) return;
-    const dbs = this.dbs();
-    if (this.tree.size === 0 && this.pending > BULK_FLUSH_KEYS) {
+    const pending = this.pendingKeys;
+    if (pending === 0) return;
+    if (this.tree.size === 0 && pending > BULK_FLUSH_KEYS) {
       // An empty tree and many changes (a node that just loaded a lot): build it whole.
-      this.tree = buildTree(dbs.map((ks) => ks.entries));
+      this.tree = buildTree(this.dbs().map((ks) => ks.entries));
       for (const keys of this.dirty) keys.clear();
-      this.pending = 0;
       return;
     }
+    this.flushSome(pending);
+  }
+
+  /**
+   * Brings up to `max` changed keys into the tree, hashing their leaves: the node calls this
+   * between applies when many keys are pending, so that a root, when one is needed (and the
+   * apply that needs it waits), finds little left to do but the inner nodes. Any moment is
+   * right: a key flushed now and changed again is simply pending again. Returns how many keys
+   * are still pending.
+   */
+  flushSome(max: number): number {
+    const dbs = this.dbs();
+    let done = 0;
+    let left = 0;
     for (let db = 0; db < this.dirty.length; db++) {
       const keys = this.dirty[db]!;
       if (keys.size === 0) continue;
       const entries = dbs[db]!.entries;
       for (const key of keys) {
+        if (done === max) break;
         const entry = entries.get(key);
         if (entry === undefined) this.tree.delete(treeKeyOf(db, key));
-        else this.tree.set(treeKeyOf(db, key), canonicalValue(entry));
+        else this.tree.set(treeKeyOf(db, key), canonicalValue(entry), HASH_LEAF);
+        keys.delete(key);
+        done++;
       }
-      keys.clear();
+      left += keys.size;
     }
-    this.pending = 0;
+    return left;
   }
 
   /** The root of the current state, and the index it is the state of. */
@@ -200,7 +223,7 @@ export class MerkleState {
 
   /** Flushes and hashes what changed since the last root; the one place roots are computed. */
   private currentRoot(): Buffer {
-    if (this.pending === 0 || this.onRecompute === undefined) {
+    if (this.onRecompute === undefined || (this.pendingKeys === 0 && !this.tree.stale)) {
       this.flush();
       return Buffer.from(this.tree.root());
     }
@@ -275,7 +298,7 @@ export class MerkleState {
   status(): MerkleStatus {
     return {
       keys: this.tree.size,
-      pendingKeys: this.pending,
+      pendingKeys: this.pendingKeys,
       latest: this.history.latest,
       confirmedIndex: this.history.confirmedIndex,
       logSize: this.history.log.size,
@@ -431,7 +454,6 @@ export class MerkleState {
     this.tree = prepared.tree;
     this.history = prepared.history;
     for (const keys of this.dirty) keys.clear();
-    this.pending = 0;
     this.changes = 0;
   }
 }

@@ -220,6 +220,11 @@ export class SparseMerkleTree implements SmtView {
     return fromLatin1(nodeHash(this.top));
   }
 
+  /** Whether `root()` has hashing to do (something changed since it last ran). */
+  get stale(): boolean {
+    return this.top !== null && this.top.hash === undefined;
+  }
+
   /** The root as lowercase hex (the form checkpoints and PROVE replies carry). */
   rootHex(): string {
     return Buffer.from(nodeHash(this.top), 'latin1').toString('hex');
@@ -252,9 +257,10 @@ export class SparseMerkleTree implements SmtView {
 
   /**
    * Inserts or replaces. Both key and value must be non-empty: an ICS-23 leaf op refuses an
-   * empty key or value, so such an entry could never be proven.
+   * empty key or value, so such an entry could never be proven. With `hashLeaf` the leaf's hash
+   * is computed now rather than by the next `root()` (for callers that spread the work out).
    */
-  set(key: Uint8Array, value: Uint8Array): void {
+  set(key: Uint8Array, value: Uint8Array, options?: { readonly hashLeaf?: boolean }): void {
     checkKey(key);
     if (!(value instanceof Uint8Array)) throw new TypeError('value must be a Uint8Array');
     if (key.length === 0) throw new RangeError('SMT keys must be non-empty (ICS-23 leaf op)');
@@ -279,8 +285,11 @@ export class SparseMerkleTree implements SmtView {
       depth++;
     }
 
+    const leafHash = options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined;
     if (node === null) {
-      this.attach(parent, side, new SmtLeaf(keyHash, key, value, epoch));
+      const fresh = new SmtLeaf(keyHash, key, value, epoch);
+      fresh.hash = leafHash;
+      this.attach(parent, side, fresh);
       this.count++;
       return;
     }
@@ -288,9 +297,11 @@ export class SparseMerkleTree implements SmtView {
       if (node.epoch === epoch) {
         node.key = key;
         node.value = value;
-        node.hash = undefined;
+        node.hash = leafHash;
       } else {
-        this.attach(parent, side, new SmtLeaf(keyHash, key, value, epoch));
+        const fresh = new SmtLeaf(keyHash, key, value, epoch);
+        fresh.hash = leafHash;
+        this.attach(parent, side, fresh);
       }
       return;
     }
@@ -298,6 +309,7 @@ export class SparseMerkleTree implements SmtView {
     // existing leaf moves unchanged (a leaf's hash does not depend on its depth).
     const split = firstDifferingBit(keyHash, node.keyHash, depth);
     const fresh = new SmtLeaf(keyHash, key, value, epoch);
+    fresh.hash = leafHash;
     let sub: SmtInner =
       bitAt(keyHash, split) === 0
         ? new SmtInner(fresh, node, epoch)

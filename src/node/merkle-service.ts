@@ -81,9 +81,15 @@ export interface TagView {
 
 const buf = (s: string): Buffer => Buffer.from(s);
 
+/** Pending keys that start the background flush, and the most one turn of it handles. */
+const BACKGROUND_FLUSH_MIN_KEYS = 256;
+const BACKGROUND_FLUSH_SLICE = 256;
+
 export class MerkleService {
   private readonly merkle: MerkleState;
   private checkpointInFlight = false;
+  private flushScheduled = false;
+  private stopped = false;
 
   constructor(
     private readonly kv: KvService,
@@ -112,10 +118,36 @@ export class MerkleService {
       this.maybeCheckpoint();
     }, this.options.checkpointMs);
     timer.unref();
+    const stopFlushing = this.kv.node.onApplied(() => {
+      this.scheduleFlush();
+    });
     return () => {
       clearInterval(timer);
       stopAlarm();
+      stopFlushing();
+      this.stopped = true;
     };
+  }
+
+  /**
+   * Moves changed keys into the tree in small slices between other work, once enough are
+   * pending. A root (at a snapshot, a checkpoint, a proof) is computed inside one apply or one
+   * request, which nothing else can interrupt: left to it, ten thousand changed keys stall the
+   * member for a hundred milliseconds or more, heartbeats included. Spread out, the same work
+   * costs no pause; only the inner nodes are left for the root. A few hot keys stay pending
+   * (below the threshold), so they are encoded once per root however often they change.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.stopped) return;
+    if (this.merkle.pendingKeys < BACKGROUND_FLUSH_MIN_KEYS) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.stopped) return;
+      if (this.merkle.flushSome(BACKGROUND_FLUSH_SLICE) >= BACKGROUND_FLUSH_MIN_KEYS) {
+        this.scheduleFlush();
+      }
+    });
   }
 
   private maybeCheckpoint(): void {
