@@ -7,6 +7,7 @@
  * "not applied"). A compare-and-set and several INCRs answered -MOVED took effect; a cluster
  * client following the MOVED would have applied them twice.
  */
+import { MemoryLog } from '../../src/storage/memory-log.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -21,33 +22,9 @@ import {
   type Entry,
   type Message,
 } from '../../src/raft/index.js';
-import { RaftNode, type DurableLog } from '../../src/node/raft-node.js';
+import { RaftNode } from '../../src/node/raft-node.js';
 import { ManualTicker } from '../../src/node/ticker.js';
 import type { Transport } from '../../src/transport/transport.js';
-
-/** A DurableLog over MemoryStorage (nothing here needs a disk). */
-function memoryLog(storage: MemoryStorage): DurableLog {
-  return {
-    initialState: () => storage.initialState(),
-    entries: (lo, hi, maxBytes) => storage.entries(lo, hi, maxBytes),
-    term: (i) => storage.term(i),
-    lastIndex: () => storage.lastIndex(),
-    firstIndex: () => storage.firstIndex(),
-    snapshot: () => storage.snapshot(),
-    persist: (batch) => {
-      if (batch.snapshot !== undefined) storage.applySnapshot(batch.snapshot);
-      storage.append(batch.entries);
-      if (batch.hardState !== undefined) storage.setHardState(batch.hardState);
-      return Promise.resolve();
-    },
-    recordSnapshot: () => Promise.resolve(),
-    compact: (i) => {
-      storage.compact(i);
-      return Promise.resolve();
-    },
-    close: () => Promise.resolve(),
-  };
-}
 
 /** Records what the node sends; delivers nothing. */
 class RecordingTransport implements Transport {
@@ -84,7 +61,7 @@ describe('RaftNode.propose', () => {
     const applied: Entry[] = [];
     const node = new RaftNode<string>({
       id: nodeId(1),
-      log: memoryLog(storage),
+      log: new MemoryLog(storage),
       snapshots: { save: () => Promise.resolve() },
       initialSnapshot: undefined,
       transport,

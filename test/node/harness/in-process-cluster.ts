@@ -5,6 +5,7 @@
  * JSON encoding as `__raft` does over RESP. For tests of cluster administration that need many
  * membership changes, which real processes would make slow.
  */
+import { MemoryLog } from '../../../src/storage/memory-log.js';
 import pino from 'pino';
 import { RedraftError } from '../../../src/errors.js';
 import { encodeCommand, encodeMember, type MemberInfo } from '../../../src/fsm/entry-codec.js';
@@ -22,7 +23,7 @@ import {
 import { initialMembershipEntries } from '../../../src/node/bootstrap.js';
 import { RaftClusterAdmin } from '../../../src/node/cluster-admin-service.js';
 import { KvService } from '../../../src/node/kv-service.js';
-import { RaftNode, type DurableLog } from '../../../src/node/raft-node.js';
+import { RaftNode } from '../../../src/node/raft-node.js';
 import { IntervalTicker } from '../../../src/node/ticker.js';
 import {
   MemoryStorage,
@@ -38,33 +39,6 @@ import { waitFor } from '../../e2e/harness/wait.js';
 
 export const TICK_MS = 5;
 export const ELECTION_TICKS = 10;
-
-/** A DurableLog over MemoryStorage that also records snapshots and compacts. */
-function memoryLog(storage: MemoryStorage): DurableLog {
-  return {
-    initialState: () => storage.initialState(),
-    entries: (lo, hi, maxBytes) => storage.entries(lo, hi, maxBytes),
-    term: (i) => storage.term(i),
-    lastIndex: () => storage.lastIndex(),
-    firstIndex: () => storage.firstIndex(),
-    snapshot: () => storage.snapshot(),
-    persist: (batch) => {
-      if (batch.snapshot !== undefined) storage.applySnapshot(batch.snapshot);
-      storage.append(batch.entries);
-      if (batch.hardState !== undefined) storage.setHardState(batch.hardState);
-      return Promise.resolve();
-    },
-    recordSnapshot: (s) => {
-      storage.createSnapshot(s.metadata.index, s.metadata.confState, s.data);
-      return Promise.resolve();
-    },
-    compact: (i) => {
-      storage.compact(i);
-      return Promise.resolve();
-    },
-    close: () => Promise.resolve(),
-  };
-}
 
 /** The storage of an initial member: the bootstrap entries, committed. */
 function bootstrappedStorage(voters: readonly NodeId[]): MemoryStorage {
@@ -132,7 +106,7 @@ export class InProcessCluster {
     const transport = this.network.transport(id);
     const node = new RaftNode<Result>({
       id,
-      log: memoryLog(storage),
+      log: new MemoryLog(storage),
       snapshots: { save: () => Promise.resolve() },
       initialSnapshot: undefined,
       transport,
