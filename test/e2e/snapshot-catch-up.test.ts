@@ -18,12 +18,16 @@ describe('log compaction and InstallSnapshot', () => {
       await follower.kill();
 
       await writeKeys(leader, 'late-', 3000);
-      const leaderInfo = await leader.raftInfo();
       // The entries right after the follower's log are gone from the leader: only a snapshot
-      // can bring it up to date.
-      assert.ok(
-        leaderInfo.firstIndex > seen.lastIndex + 1,
-        `leader's log starts at ${leaderInfo.firstIndex}, follower's ended at ${seen.lastIndex}`,
+      // can bring it up to date. Compaction runs in the background, after the snapshot's file
+      // is synced, so wait for it rather than expect it the moment the writes return.
+      const leaderInfo = await cluster.waitFor(
+        `the leader to compact its log past ${seen.lastIndex}`,
+        async () => {
+          const info = await leader.raftInfo();
+          return info.firstIndex > seen.lastIndex + 1 ? info : undefined;
+        },
+        20_000,
       );
       assert.ok(leader.logLines().some((l) => l.msg === 'snapshot taken and log compacted'));
 

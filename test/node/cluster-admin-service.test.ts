@@ -246,7 +246,15 @@ describe('RaftClusterAdmin (in-process members)', () => {
     await c.write('b-', 100);
     const lead = await c.leader();
     await settled(c);
-    assert.ok(lead.node.status().firstIndex > 1, 'the leader compacted its log');
+    // Compaction follows the snapshot's fsync in the background.
+    await waitFor(
+      'the leader to compact its log',
+      () => lead.node.status().firstIndex > 1 || undefined,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 5,
+      },
+    );
     const joiner = await c.startEmpty(4);
     await lead.admin.join(4, addresses(4));
     await waitFor('node 4 promoted', () => voters(joiner).includes(4) || undefined, {
