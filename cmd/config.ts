@@ -130,7 +130,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     key: 'snapshotEntries',
     kind: 'number',
     help: 'applied entries between snapshots',
-    default: '10000',
+    default: '100000',
   },
   {
     key: 'sync',

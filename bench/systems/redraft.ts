@@ -61,7 +61,7 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
     results.setups.push(
       `Redraft: a fresh cluster of ${cluster.members.length} \`redraft server\` processes on ` +
         `127.0.0.1, fsync on, tick ${TICK_MS} ms, election ${ELECTION_TICKS} ticks, and the ` +
-        `defaults for the rest (heartbeat every tick, a snapshot every 10,000 entries, ` +
+        `defaults for the rest (heartbeat every tick, a snapshot every 100,000 entries, ` +
         `linearizable reads unless a connection asks otherwise, followers forward writes, log ` +
         `level info); every client connects to the leader (node ${leader.id}), except the ` +
         `follower rows (node ${follower.id}).` +

@@ -27,7 +27,7 @@ export interface RaftTuning {
   readonly electionTicks?: number;
   /** Ticks between the leader's heartbeats. Default 1. */
   readonly heartbeatTicks?: number;
-  /** Commands applied between two snapshots (each followed by log compaction). Default 10000. */
+  /** Commands applied between two snapshots (each followed by log compaction). Default 100000. */
   readonly snapshotEntries?: number;
   /** How long a linearizable or lease read may wait. Default three election timeouts. */
   readonly requestTimeoutMs?: number;
@@ -150,7 +150,7 @@ export function resolveTuning(tuning: RaftTuning, defaultTickMs: number): Resolv
       `heartbeatTicks (${heartbeatTicks}) must be below electionTicks (${electionTicks}): followers would campaign between heartbeats`,
     );
   }
-  const snapshotEntries = requireInteger('snapshotEntries', tuning.snapshotEntries ?? 10_000, 1);
+  const snapshotEntries = requireInteger('snapshotEntries', tuning.snapshotEntries ?? 100_000, 1);
   const requestTimeoutMs = requireInteger(
     'requestTimeoutMs',
     tuning.requestTimeoutMs ?? tickMs * electionTicks * 3,

@@ -12,7 +12,7 @@ import {
 import { Keyspace, keyOf } from './keyspace.js';
 import { MerkleState } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
-import { readSnapshot, writeSnapshot } from './snapshot-codec.js';
+import { readSnapshot, withMerkleSection, writeSnapshot } from './snapshot-codec.js';
 import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js';
 
 export const DATABASES = 16;
@@ -274,17 +274,15 @@ export class KvStateMachine implements StateMachine<Result> {
     const members = [...this.members.values()];
     const autoPromote = [...this.autoPromote];
     const clock = this.clock;
-    const merkle = this.merkle?.snapshot();
+    const image = { dbs, tombstones, members, autoPromote, clock };
     return {
-      serialize: () =>
-        writeSnapshot({
-          dbs,
-          tombstones,
-          members,
-          autoPromote,
-          clock,
-          merkle: merkle?.serialize(),
-        }),
+      serialize: () => writeSnapshot({ ...image, merkle: this.merkle?.snapshot().serialize() }),
+      serializeDeferred: () => {
+        const merkle = this.merkle;
+        const state = writeSnapshot(image);
+        if (merkle === undefined) return Promise.resolve(state);
+        return merkle.snapshotDeferred().then((section) => withMerkleSection(state, section));
+      },
     };
   }
 

@@ -3,11 +3,14 @@
  * (src/merkle), kept in step with the key space, and the history of its roots (merkle-history.ts).
  *
  * Cost model. Applying a write only records which key changed (one Set insertion, through the
- * key space's change hook): no encoding, no hashing. The tree catches up in `flush`, which runs
- * when a root is needed — a proof, a snapshot, a checkpoint, a tag — and encodes and re-inserts
- * each key changed since the previous flush, once however often it changed; the tree then
- * rehashes only the paths those keys dirtied. The write path pays for a Set insertion; the
- * rest is paid once per key per root.
+ * key space's change hook): no encoding, no hashing. The tree catches up when a root is needed,
+ * encoding and re-inserting each key changed since the previous root once, however often it
+ * changed, and rehashing only the paths those keys dirtied. The write path pays for a Set
+ * insertion; the rest is paid once per key per root. A checkpoint, the periodic root, does not
+ * even pay it in its apply: it freezes the changed keys' states and a RootJob
+ * (merkle-root-job.ts) computes the root between later applies. Anything else that needs the
+ * tree or the history — a proof, a snapshot, a tag, INFO — finishes that job first, so what it
+ * sees is the same as if the root had been computed in the apply.
  *
  * What a key maps to: tree key = database byte || key bytes, value = the canonical encoding of
  * the Redis value (type, contents with hash fields sorted, absolute expiry), both defined in
@@ -21,11 +24,8 @@
  */
 import {
   SparseMerkleTree,
-  decodeRedisValue,
   decodeTreeKey,
   diffVersions,
-  encodeSortedHashValue,
-  encodeStringValue,
   encodeTreeKey,
   proveKey,
   type SmtVersion,
@@ -40,7 +40,9 @@ import {
   type RootRecordList,
   type Tag,
 } from './merkle-history.js';
+import { RootJob, type FrozenChange } from './merkle-root-job.js';
 import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
+import { buildTree, canonicalValue, storedEntryOf } from './merkle-values.js';
 import { CommandError, type Result } from './result.js';
 import { SnapshotFormatError } from './snapshot-codec.js';
 
@@ -84,58 +86,11 @@ export interface PreparedRestore {
   readonly history: MerkleHistory;
 }
 
-/** The tree key of a key held as a latin1 string (the key space's representation). */
-function treeKeyOf(db: number, key: string): Buffer {
-  const out = Buffer.allocUnsafe(1 + key.length);
-  out[0] = db;
-  // Most keys are short: a JIT-compiled copy beats a call into C++ for them.
-  if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
-  else out.write(key, 1, 'latin1');
-  return out;
-}
-
-/** The canonical value bytes of a stored entry (src/merkle/redis-value.ts). */
-export function canonicalValue(entry: StoredEntry): Uint8Array {
-  const v = entry.value;
-  if (v.type === 'string') return encodeStringValue(v.value, entry.expireAt);
-  // Field names are latin1 strings: code-unit order is byte order.
-  const names = [...v.fields.keys()].sort();
-  return encodeSortedHashValue(
-    names.map((name) => [Buffer.from(name, 'latin1'), v.fields.get(name)!] as const),
-    entry.expireAt,
-  );
-}
-
-/** The stored entry canonical value bytes describe, as written by the entry at `version`. */
-export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
-  const v = decodeRedisValue(bytes);
-  if (v.type === 'string') {
-    return {
-      value: { type: 'string', value: Buffer.from(v.value) },
-      expireAt: v.expireAt,
-      version,
-    };
-  }
-  const fields = new Map<string, Buffer>();
-  for (const [name, value] of v.fields) {
-    fields.set(Buffer.from(name).toString('latin1'), Buffer.from(value));
-  }
-  return { value: { type: 'hash', fields }, expireAt: v.expireAt, version };
-}
-
-/** A tree holding every key of `dbs` (a full rebuild), hashes not yet computed. */
-export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): SparseMerkleTree {
-  const builder = SparseMerkleTree.builder();
-  dbs.forEach((entries, db) => {
-    for (const [key, entry] of entries) builder.add(treeKeyOf(db, key), canonicalValue(entry));
-  });
-  return builder.finish();
-}
-
-const HASH_LEAF = { hashLeaf: true } as const;
-
 /** Above this many pending changes, an empty tree is built in bulk rather than key by key. */
 const BULK_FLUSH_KEYS = 4096;
+
+/** Keys' worth of a pending root computed per turn of the event loop (a few ms). */
+const ROOT_STEP_KEYS = 1024;
 
 const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toString('hex'));
 
@@ -146,6 +101,9 @@ export class MerkleState {
   /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
   private changes = 0;
   private history = new MerkleHistory();
+  /** A checkpoint's or snapshot's root, while it is computed between applies. */
+  private job: RootJob | undefined;
+  private stepScheduled = false;
   private readonly divergenceListeners = new Set<(d: Divergence) => void>();
 
   /**
@@ -177,6 +135,7 @@ export class MerkleState {
 
   /** Brings the tree up to date with the key spaces. */
   flush(): void {
+    this.finishJob();
     const pending = this.pendingKeys;
     if (pending === 0) return;
     if (this.tree.size === 0 && pending > BULK_FLUSH_KEYS) {
@@ -185,35 +144,79 @@ export class MerkleState {
       for (const keys of this.dirty) keys.clear();
       return;
     }
-    this.flushSome(pending);
+    new RootJob(this.appliedIndex(), this.tree, this.takeDirty()).finish();
+  }
+
+  /** Whether a root is being computed between applies (a checkpoint's or a snapshot's). */
+  get computing(): boolean {
+    return this.job !== undefined;
   }
 
   /**
-   * Brings up to `max` changed keys into the tree, hashing their leaves: the node calls this
-   * between applies when many keys are pending, so that a root, when one is needed (and the
-   * apply that needs it waits), finds little left to do but the inner nodes. Any moment is
-   * right: a key flushed now and changed again is simply pending again. Returns how many keys
-   * are still pending.
+   * Does about `budget` keys' worth of the pending root; returns whether work is left. The
+   * state steps itself between applies (`startJob`); tests and benchmarks call this directly.
    */
-  flushSome(max: number): number {
+  step(budget: number): boolean {
+    const job = this.job;
+    if (job === undefined) return false;
+    if (!job.step(budget)) return true;
+    this.completeJob(job);
+    return false;
+  }
+
+  /**
+   * Starts computing a root between applies: one step per turn of the event loop, so that
+   * client requests and Raft messages (heartbeats included) get in between. Inside the apply
+   * that needs it, the keys changed since the previous root would stall the member, and the
+   * whole cluster with it since every member applies the same entry, for as long as hashing
+   * them takes. Nothing else needs to drive it, so a snapshot waiting on it always completes.
+   */
+  private startJob(job: RootJob): void {
+    this.finishJob();
+    this.job = job;
+    if (this.stepScheduled) return;
+    this.stepScheduled = true;
+    const turn = (): void => {
+      if (this.step(ROOT_STEP_KEYS)) setImmediate(turn);
+      else this.stepScheduled = false;
+    };
+    setImmediate(turn);
+  }
+
+  /** Computes what is left of the pending root now: whatever needs the tree needs it. */
+  private finishJob(): void {
+    const job = this.job;
+    if (job === undefined) return;
+    job.finish();
+    this.completeJob(job);
+  }
+
+  private completeJob(job: RootJob): void {
+    this.job = undefined;
+    job.done(job.root!);
+    this.onRecompute?.(job.workMs);
+  }
+
+  /**
+   * The changed keys' states as they are now, and the dirty sets emptied. A string entry is
+   * immutable and kept by reference; a hash's fields change in place, so it is encoded now.
+   */
+  private takeDirty(): FrozenChange[] {
     const dbs = this.dbs();
-    let done = 0;
-    let left = 0;
+    const out: FrozenChange[] = [];
     for (let db = 0; db < this.dirty.length; db++) {
       const keys = this.dirty[db]!;
       if (keys.size === 0) continue;
       const entries = dbs[db]!.entries;
       for (const key of keys) {
-        if (done === max) break;
         const entry = entries.get(key);
-        if (entry === undefined) this.tree.delete(treeKeyOf(db, key));
-        else this.tree.set(treeKeyOf(db, key), canonicalValue(entry), HASH_LEAF);
-        keys.delete(key);
-        done++;
+        const state =
+          entry === undefined || entry.value.type === 'string' ? entry : canonicalValue(entry);
+        out.push({ db, key, state });
       }
-      left += keys.size;
+      keys.clear();
     }
-    return left;
+    return out;
   }
 
   /** The root of the current state, and the index it is the state of. */
@@ -261,11 +264,15 @@ export class MerkleState {
     };
   }
 
+  // The history's readers finish a pending checkpoint first: its record belongs in it.
+
   get records(): RootRecordList {
+    this.finishJob();
     return this.history.records;
   }
 
   get log(): MerkleHistory['log'] {
+    this.finishJob();
     return this.history.log;
   }
 
@@ -275,11 +282,13 @@ export class MerkleState {
 
   /** The leaf number of the root record made at Raft index `index`, if any. */
   leafOf(index: number): number | undefined {
+    this.finishJob();
     return this.history.leafOf(index);
   }
 
   /** Whether the leader should propose a checkpoint: something changed, or is unconfirmed. */
   get checkpointDue(): boolean {
+    this.finishJob();
     const latest = this.history.latest;
     return this.changes > 0 || (latest !== undefined && latest.index > this.history.confirmedIndex);
   }
@@ -296,6 +305,7 @@ export class MerkleState {
   }
 
   status(): MerkleStatus {
+    this.finishJob();
     return {
       keys: this.tree.size,
       pendingKeys: this.pendingKeys,
@@ -315,13 +325,22 @@ export class MerkleState {
   apply(payload: MerklePayload, index: number): Result {
     switch (payload.op) {
       case MerkleOp.Checkpoint: {
+        // The previous checkpoint's root, if it is still being computed (they are seconds
+        // apart, so rarely): the comparison below may need it, and records stay in order.
+        this.finishJob();
         if (payload.previous !== undefined) {
           const found = this.history.compare(payload.previous.index, payload.previous.root, index);
           if (found !== undefined) for (const listener of this.divergenceListeners) listener(found);
         }
-        const { root } = this.root();
-        this.record(RecordKind.Checkpoint, index, root, '');
-        return [index, hexOf(root)];
+        // The root at this index is computed between the next applies; its record is made
+        // when it is known, or as soon as anything reads the history.
+        this.startJob(
+          new RootJob(index, this.tree, this.takeDirty(), (root) => {
+            this.history.append({ kind: RecordKind.Checkpoint, index, root, name: '' });
+          }),
+        );
+        this.changes = 0;
+        return index;
       }
       case MerkleOp.Tag:
         return this.tag(payload.name, payload.limit, index);
@@ -385,12 +404,50 @@ export class MerkleState {
    */
   snapshot(): { serialize(): Buffer } {
     const root = this.currentRoot();
+    const history = this.history;
+    return this.section(root, history.records.prefix(), history.confirmedIndex, [
+      ...history.tags.values(),
+    ]);
+  }
+
+  /**
+   * The snapshot section of the state as it is now, without computing its root now: the
+   * changed keys are frozen and the root computed between the next applies, like a
+   * checkpoint's. A snapshot is taken every so many entries on every member, and the keys
+   * changed since the last root are most of the state under a steady write load: computed in
+   * the call, they stalled each member for a few hundred ms (100k keys).
+   */
+  snapshotDeferred(): Promise<Buffer> {
+    this.finishJob(); // a checkpoint's record belongs in the snapshot's history
+    const records = this.history.records.prefix();
+    const confirmedIndex = this.history.confirmedIndex;
+    // As they are now: an UNTAG applied before the root is known must not reach back.
     const tags = [...this.history.tags.values()];
+    return new Promise((resolve, reject) => {
+      this.startJob(
+        new RootJob(this.appliedIndex(), this.tree, this.takeDirty(), (root) => {
+          try {
+            // Now, while the tree is the state at the snapshot's index (the tags' deltas).
+            const view = this.section(root, records, confirmedIndex, tags);
+            resolve(view.serialize());
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        }),
+      );
+    });
+  }
+
+  /** The snapshot section for `root`, the root of the tree as it is now. */
+  private section(
+    root: Buffer,
+    records: ReturnType<RootRecordList['prefix']>,
+    confirmedIndex: number,
+    tags: readonly Tag[],
+  ): { serialize(): Buffer } {
     // A version of the live tree only when a tag needs a delta against it: taking one makes the
     // next writes copy the paths they change.
     const live = tags.length > 0 ? this.tree.snapshot() : undefined;
-    const records = this.history.records.prefix();
-    const confirmedIndex = this.history.confirmedIndex;
     return {
       serialize: () =>
         writeMerkleSection({
@@ -451,6 +508,8 @@ export class MerkleState {
 
   /** Puts a prepared restore in place (the key spaces were replaced with the same image). */
   adopt(prepared: PreparedRestore): void {
+    // A pending root belongs to the state being replaced (a snapshot may wait on it).
+    this.finishJob();
     this.tree = prepared.tree;
     this.history = prepared.history;
     for (const keys of this.dirty) keys.clear();

@@ -23,4 +23,10 @@ export interface StateMachine<R> {
 
 export interface FsmSnapshot {
   serialize(): Buffer;
+  /**
+   * Optional: the same image, for a state machine with work it can finish later (the Merkle
+   * root). What must be captured now is captured in the call, like `serialize`; the bytes
+   * resolve when the rest is done, while later entries apply.
+   */
+  serializeDeferred?(): Promise<Buffer>;
 }

@@ -266,6 +266,47 @@ export class SparseMerkleTree implements SmtView {
     if (key.length === 0) throw new RangeError('SMT keys must be non-empty (ICS-23 leaf op)');
     if (value.length === 0) throw new RangeError('SMT values must be non-empty (ICS-23 leaf op)');
     const keyHash = sha256Latin1(key);
+    this.insert(
+      keyHash,
+      key,
+      value,
+      options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined,
+    );
+  }
+
+  /**
+   * @internal `set` for a caller that already hashed the key (`keyHashOf`) and, optionally,
+   * the leaf (`smtLeafHash`), e.g. to sort a batch of changes into tree order first. The key
+   * and value are trusted to meet `set`'s contract.
+   */
+  setHashed(keyHash: string, key: Uint8Array, value: Uint8Array, leafHash?: string): void {
+    this.insert(keyHash, key, value, leafHash);
+  }
+
+  /** @internal `delete` for a caller that already hashed the key. */
+  deleteHashed(keyHash: string): boolean {
+    return this.remove(keyHash);
+  }
+
+  /**
+   * @internal Hashes, and caches, whatever changed in the subtree of the keys whose hash
+   * starts with byte `prefix`: the part of `root()`'s work that depends only on those keys,
+   * so that a caller can spread a root over many small steps.
+   */
+  hashPrefix(prefix: number): void {
+    let node = this.top;
+    for (let depth = 0; depth < 8 && node instanceof SmtInner; depth++) {
+      node = ((prefix >>> (7 - depth)) & 1) === 0 ? node.left : node.right;
+    }
+    nodeHash(node);
+  }
+
+  private insert(
+    keyHash: string,
+    key: Uint8Array,
+    value: Uint8Array,
+    leafHash: string | undefined,
+  ): void {
     const epoch = this.epoch;
 
     let parent: SmtInner | null = null;
@@ -285,7 +326,6 @@ export class SparseMerkleTree implements SmtView {
       depth++;
     }
 
-    const leafHash = options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined;
     if (node === null) {
       const fresh = new SmtLeaf(keyHash, key, value, epoch);
       fresh.hash = leafHash;
@@ -325,7 +365,10 @@ export class SparseMerkleTree implements SmtView {
   /** Removes `key`; returns whether it was present. */
   delete(key: Uint8Array): boolean {
     checkKey(key);
-    const keyHash = sha256Latin1(key);
+    return this.remove(sha256Latin1(key));
+  }
+
+  private remove(keyHash: string): boolean {
     // Look first, so that deleting an absent key copies and dirties nothing.
     if (findLeaf(this.top, keyHash) === undefined) return false;
 

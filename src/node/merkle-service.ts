@@ -81,15 +81,9 @@ export interface TagView {
 
 const buf = (s: string): Buffer => Buffer.from(s);
 
-/** Pending keys that start the background flush, and the most one turn of it handles. */
-const BACKGROUND_FLUSH_MIN_KEYS = 256;
-const BACKGROUND_FLUSH_SLICE = 256;
-
 export class MerkleService {
   private readonly merkle: MerkleState;
   private checkpointInFlight = false;
-  private flushScheduled = false;
-  private stopped = false;
 
   constructor(
     private readonly kv: KvService,
@@ -118,42 +112,17 @@ export class MerkleService {
       this.maybeCheckpoint();
     }, this.options.checkpointMs);
     timer.unref();
-    const stopFlushing = this.kv.node.onApplied(() => {
-      this.scheduleFlush();
-    });
     return () => {
       clearInterval(timer);
       stopAlarm();
-      stopFlushing();
-      this.stopped = true;
     };
-  }
-
-  /**
-   * Moves changed keys into the tree in small slices between other work, once enough are
-   * pending. A root (at a snapshot, a checkpoint, a proof) is computed inside one apply or one
-   * request, which nothing else can interrupt: left to it, ten thousand changed keys stall the
-   * member for a hundred milliseconds or more, heartbeats included. Spread out, the same work
-   * costs no pause; only the inner nodes are left for the root. A few hot keys stay pending
-   * (below the threshold), so they are encoded once per root however often they change.
-   */
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.stopped) return;
-    if (this.merkle.pendingKeys < BACKGROUND_FLUSH_MIN_KEYS) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.stopped) return;
-      if (this.merkle.flushSome(BACKGROUND_FLUSH_SLICE) >= BACKGROUND_FLUSH_MIN_KEYS) {
-        this.scheduleFlush();
-      }
-    });
   }
 
   private maybeCheckpoint(): void {
     if (this.checkpointInFlight || !this.kv.node.isLeader || !this.merkle.checkpointDue) return;
     this.checkpointInFlight = true;
-    this.checkpoint().then(
+    // Not checkpoint(): its reply needs the root now, and the timer can wait for it.
+    this.proposeCheckpoint().then(
       (r) => {
         this.checkpointInFlight = false;
         if (r instanceof CommandError) {
@@ -176,7 +145,17 @@ export class MerkleService {
   async checkpoint(): Promise<Result> {
     // proposeOrForward decides on the same synchronous turn: proposed here iff leading now.
     const leading = this.kv.node.isLeader;
-    const r = await this.kv.proposeOrForward(
+    const r = await this.proposeCheckpoint();
+    // A follower relays the leader's reply as it is; the leader describes the record its
+    // entry made (the entry's result is its index), finishing its root now if need be.
+    if (!leading || typeof r !== 'number') return r;
+    const view = this.viewAt(r);
+    return view === undefined ? r : checkpointReply(view);
+  }
+
+  /** Proposes a checkpoint; the result is the entry's index (the leader's reply relayed). */
+  private proposeCheckpoint(): Promise<Result> {
+    return this.kv.proposeOrForward(
       () => {
         const latest = this.merkle.records.at(-1);
         return encodeCheckpoint(latest === undefined ? undefined : latest);
@@ -184,11 +163,6 @@ export class MerkleService {
       0,
       [buf('MERKLE'), buf('CHECKPOINT'), buf('NOW')],
     );
-    // A follower relays the leader's reply as it is; the leader describes the record its
-    // entry made.
-    if (!leading || !Array.isArray(r)) return r;
-    const view = this.viewAt(Number((r as readonly Result[])[0]));
-    return view === undefined ? r : checkpointReply(view);
   }
 
   /** Tags the state as `name`: [index, root hex]. */

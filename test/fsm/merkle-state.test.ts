@@ -195,8 +195,12 @@ describe('checkpoints and the alarm', () => {
     assert.equal(m.checkpointDue, true);
     const first = show(d.apply(encodeCheckpoint(undefined)));
     const firstIndex = d.nextIndex - 1;
-    assert.deepEqual(first, [firstIndex, rootHex(d)]);
-    assert.equal(m.records.length, 1);
+    // The entry's result is its index; the root is computed after the apply (merkle-root-job).
+    assert.equal(first, firstIndex);
+    assert.equal(m.computing, true);
+    assert.equal(m.records.length, 1, 'reading the history finishes the root');
+    assert.equal(m.computing, false);
+    assert.equal(m.records.get(0).root.toString('hex'), rootHex(d));
     // Unconfirmed until a later checkpoint carries the leader's root for it.
     assert.equal(m.checkpointDue, true);
     d.apply(encodeCheckpoint({ index: firstIndex, root: m.records.get(0).root }));
@@ -206,6 +210,32 @@ describe('checkpoints and the alarm', () => {
     assert.equal(m.checkpointDue, true);
     assert.equal(m.divergence, undefined);
     assert.equal(m.log.size, 2);
+  });
+
+  it('computes a checkpoint root in steps: the state at its index, whatever applies meanwhile', () => {
+    const d = new FsmDriver();
+    for (let i = 0; i < 3000; i++) d.run('SET', `k${i}`, `v${i}`);
+    d.run('HSET', 'h', 'f', 'before');
+    d.run('SET', 'gone', 'x');
+    rootHex(d); // an earlier root: the checkpoint covers only what changed since
+    for (let i = 0; i < 2000; i += 2) d.run('SET', `k${i}`, `w${i}`);
+    d.run('DEL', 'gone');
+    d.run('HSET', 'h', 'f', 'at-checkpoint');
+    const expected = referenceRoot(d.fsm.dbs);
+    d.apply(encodeCheckpoint(undefined));
+    const m = d.fsm.merkle!;
+    // Writes after the checkpoint, including one to a hash whose fields change in place.
+    d.run('HSET', 'h', 'f', 'after', 'g', 'new');
+    d.run('SET', 'k1', 'after');
+    d.run('DEL', 'k3');
+    let steps = 0;
+    while (m.step(256)) steps++;
+    assert.ok(steps > 4, `${steps} steps`);
+    assert.equal(m.computing, false);
+    assert.equal(m.records.get(0).root.toString('hex'), expected);
+    // The live state's root takes the later writes in.
+    assert.equal(rootHex(d), referenceRoot(d.fsm.dbs));
+    assert.notEqual(rootHex(d), expected);
   });
 
   it('a replica whose state differs from the leader raises the alarm once, and only it', () => {
@@ -383,6 +413,30 @@ describe('snapshots record the root and are refused when it does not hold', () =
     d.fsm.apply(at);
     fsm.apply(at);
     assert.equal(fsm.merkle!.root().root.toString('hex'), rootHex(d));
+  });
+
+  it('a deferred image is the image of the state when it was taken, byte for byte', async () => {
+    const build = (): FsmDriver => {
+      const d = busy();
+      for (let i = 0; i < 2000; i++) d.run('SET', `bulk${i}`, `v${i}`);
+      d.apply(encodeCheckpoint(undefined)); // its root still pending: the image finishes it first
+      for (let i = 0; i < 1000; i++) d.run('SET', `bulk${i}`, `again${i}`);
+      d.run('HSET', 'h2', 'f', 'before');
+      return d;
+    };
+    // The same state twice: one serialized at once, the other deferred.
+    const expected = snapshotOf(build());
+    const d = build();
+    const deferred = d.fsm.snapshot().serializeDeferred!();
+    assert.equal(d.fsm.merkle!.computing, true, 'the root is left for later');
+    // Later writes, including one to a hash whose fields change in place, and an UNTAG.
+    d.run('HSET', 'h2', 'f', 'after');
+    d.run('SET', 'bulk1', 'after');
+    d.apply(encodeUntag('early'));
+    assert.deepEqual(await deferred, expected);
+    assert.equal(d.fsm.merkle!.computing, false);
+    const fsm = restored(await deferred);
+    assert.ok(fsm.merkle!.prove(0, Buffer.from('k1'), 'early') !== undefined);
   });
 
   it('a state that does not hash to the recorded root is refused, and nothing is replaced', () => {

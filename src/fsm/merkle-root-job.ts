@@ -1,0 +1,123 @@
+/**
+ * The root of the state at one index, computed in small steps while later entries apply.
+ *
+ * Why: a checkpoint needs the root of the state at its index. Computed inside the apply, it
+ * brings every key changed since the previous root into the tree at once, which stalls the
+ * member (and, since every member applies the same entry, the whole cluster) for as long as
+ * that takes. Bringing keys in early instead, as they change, hashes a key once per write
+ * rather than once per root: a key written ten times between two checkpoints costs ten leaf
+ * hashes and ten root-to-leaf walks. Measured on a 100k-key state under random SETs, that
+ * eager work cost each member about 11 µs of CPU per write — more than half of everything else
+ * a follower does for it.
+ *
+ * So the job freezes the changed keys' values as they are at the index (a string entry is
+ * immutable and kept by reference; a hash's fields change in place, so it is encoded now) and
+ * leaves the rest for later: hashing each key, then bringing the keys into the tree one 1/256th
+ * of the key-hash space at a time, in key-hash order (neighbouring paths share their upper
+ * nodes, which stay in cache), hashing that part of the tree before moving on. The live state
+ * moves on meanwhile; its changes wait in MerkleState's dirty sets for the next root, where a
+ * key written many times is hashed once.
+ *
+ * Nothing but the job writes to the tree while it runs (MerkleState finishes it before any
+ * other use of the tree), so after its last step the tree holds exactly the state at `index`.
+ */
+import { smtLeafHash } from '../merkle/hash.js';
+import { keyHashOf, type SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
+import type { StoredEntry } from './keyspace.js';
+import { canonicalValue, treeKeyOf } from './merkle-values.js';
+
+/** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
+export interface FrozenChange {
+  readonly db: number;
+  readonly key: string;
+  readonly state: StoredEntry | Uint8Array | undefined;
+}
+
+interface Hashed {
+  readonly keyHash: string;
+  readonly treeKey: Buffer;
+  /** Canonical value bytes, or undefined for a deletion. */
+  readonly value: Uint8Array | undefined;
+}
+
+const byKeyHash = (a: Hashed, b: Hashed): number =>
+  a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
+
+export class RootJob {
+  private hashed = 0;
+  /** Hashed changes by the first byte of their key hash: one part of the tree each. */
+  private readonly parts: Hashed[][] = Array.from({ length: 256 }, () => []);
+  private part = 0;
+  private result: Buffer | undefined;
+  /** Time spent in steps so far, in ms (the recompute metric). */
+  workMs = 0;
+
+  constructor(
+    /** The Raft index whose state the root will be. */
+    readonly index: number,
+    private readonly tree: SparseMerkleTree,
+    private frozen: FrozenChange[],
+    /**
+     * Called once with the root, right after the last step: the tree still holds exactly the
+     * state at `index` then (e.g. for a version of it).
+     */
+    readonly done: (root: Buffer) => void = () => undefined,
+  ) {}
+
+  /** The root, once the last step has run. */
+  get root(): Buffer | undefined {
+    return this.result;
+  }
+
+  /**
+   * Does about `budget` keys' worth of work (at least one part of the tree once the keys are
+   * hashed); returns true once the root is known.
+   */
+  step(budget: number): boolean {
+    if (this.result !== undefined) return true;
+    const started = performance.now();
+    const frozen = this.frozen;
+    while (budget > 0 && this.hashed < frozen.length) {
+      this.hash(frozen[this.hashed++]!);
+      budget--;
+    }
+    if (this.hashed === frozen.length) {
+      this.frozen = [];
+      this.hashed = 0;
+      while (budget > 0 && this.part < 256) budget -= this.absorbPart() + 1;
+      if (this.part === 256) this.result = Buffer.from(this.tree.root());
+    }
+    this.workMs += performance.now() - started;
+    return this.result !== undefined;
+  }
+
+  /** Does all that is left now; returns the root. */
+  finish(): Buffer {
+    this.step(Number.POSITIVE_INFINITY);
+    return this.result!;
+  }
+
+  private hash(change: FrozenChange): void {
+    const treeKey = treeKeyOf(change.db, change.key);
+    const keyHash = keyHashOf(treeKey);
+    const state = change.state;
+    const value =
+      state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
+    this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, treeKey, value });
+  }
+
+  /** Brings one part's changes into the tree and hashes that part; returns its size. */
+  private absorbPart(): number {
+    const changes = this.parts[this.part]!;
+    this.parts[this.part] = [];
+    changes.sort(byKeyHash);
+    const tree = this.tree;
+    for (const c of changes) {
+      if (c.value === undefined) tree.deleteHashed(c.keyHash);
+      else tree.setHashed(c.keyHash, c.treeKey, c.value, smtLeafHash(c.keyHash, c.value));
+    }
+    if (changes.length > 0) tree.hashPrefix(this.part);
+    this.part++;
+    return changes.length;
+  }
+}

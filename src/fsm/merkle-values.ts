@@ -1,0 +1,60 @@
+/**
+ * How the key space maps onto the sparse Merkle tree: tree key = database byte || key bytes,
+ * tree value = the canonical encoding of the Redis value (src/merkle/redis-value.ts, which the
+ * offline verifier shares).
+ */
+import {
+  SparseMerkleTree,
+  decodeRedisValue,
+  encodeSortedHashValue,
+  encodeStringValue,
+} from '../merkle/index.js';
+import type { StoredEntry } from './keyspace.js';
+
+/** The tree key of a key held as a latin1 string (the key space's representation). */
+export function treeKeyOf(db: number, key: string): Buffer {
+  const out = Buffer.allocUnsafe(1 + key.length);
+  out[0] = db;
+  // Most keys are short: a JIT-compiled copy beats a call into C++ for them.
+  if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
+  else out.write(key, 1, 'latin1');
+  return out;
+}
+
+/** The canonical value bytes of a stored entry (src/merkle/redis-value.ts). */
+export function canonicalValue(entry: StoredEntry): Uint8Array {
+  const v = entry.value;
+  if (v.type === 'string') return encodeStringValue(v.value, entry.expireAt);
+  // Field names are latin1 strings: code-unit order is byte order.
+  const names = [...v.fields.keys()].sort();
+  return encodeSortedHashValue(
+    names.map((name) => [Buffer.from(name, 'latin1'), v.fields.get(name)!] as const),
+    entry.expireAt,
+  );
+}
+
+/** The stored entry canonical value bytes describe, as written by the entry at `version`. */
+export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
+  const v = decodeRedisValue(bytes);
+  if (v.type === 'string') {
+    return {
+      value: { type: 'string', value: Buffer.from(v.value) },
+      expireAt: v.expireAt,
+      version,
+    };
+  }
+  const fields = new Map<string, Buffer>();
+  for (const [name, value] of v.fields) {
+    fields.set(Buffer.from(name).toString('latin1'), Buffer.from(value));
+  }
+  return { value: { type: 'hash', fields }, expireAt: v.expireAt, version };
+}
+
+/** A tree holding every key of `dbs` (a full rebuild), hashes not yet computed. */
+export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): SparseMerkleTree {
+  const builder = SparseMerkleTree.builder();
+  dbs.forEach((entries, db) => {
+    for (const [key, entry] of entries) builder.add(treeKeyOf(db, key), canonicalValue(entry));
+  });
+  return builder.finish();
+}
