@@ -69,11 +69,12 @@ export class KvService {
    * follower it is forwarded to the leader when a forwarder is configured, else refused with
    * {@link NotLeaderError} naming the leader.
    */
-  async write(db: number, argv: readonly Buffer[]): Promise<Result> {
+  write(db: number, argv: readonly Buffer[]): Promise<Result> {
+    // Not async: on the leader, every SET's promise is the proposal's own, with no wrapper.
     if (this.node.isLeader) return this.propose(encodeCommand(this.clock(), db, argv));
     const leader = this.leaderInfo();
     if (leader === undefined || this.forwarder === undefined) {
-      throw new NotLeaderError(this.node.leader);
+      return Promise.reject(new NotLeaderError(this.node.leader));
     }
     return this.forwarder.forward(leader, db, argv);
   }
@@ -168,9 +169,15 @@ export class KvService {
    * linearizable reads itself after a ReadIndex round trip to the leader: the leader only
    * confirms an index, and the data never crosses the network twice.
    */
-  async read(db: number, argv: readonly Buffer[], consistency: ReadConsistency): Promise<Result> {
-    await this.readable(consistency);
-    return this.fsm.read(db, argv, this.clock());
+  read(db: number, argv: readonly Buffer[], consistency: ReadConsistency): Promise<Result> {
+    // The hot path of every GET: one promise, not a chain of async functions.
+    const refused = this.divergedError();
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.node.read(consistency).then(() => {
+      const late = this.divergedError();
+      if (late !== undefined) throw late;
+      return this.fsm.read(db, argv, this.clock());
+    });
   }
 
   /** Runs `fn` against local state once `consistency` allows (multi-key or custom reads). */
@@ -222,9 +229,15 @@ export class KvService {
   }
 
   private refuseIfDiverged(): void {
+    const refused = this.divergedError();
+    if (refused !== undefined) throw refused;
+  }
+
+  /** Why reads are refused here (see `readable`), if they are. */
+  private divergedError(): RedraftError | undefined {
     const divergence = this.fsm.merkle?.divergence;
-    if (divergence === undefined) return;
-    throw new RedraftError(
+    if (divergence === undefined) return undefined;
+    return new RedraftError(
       'STATE_DIVERGED',
       `this member's state root at index ${divergence.index} differs from the leader's: it serves no reads until it is rebuilt from the leader (another member can serve them)`,
     );

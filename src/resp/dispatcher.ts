@@ -447,14 +447,13 @@ export class CommandDispatcher implements Dispatcher {
   }
 
   /** Turns routing failures into the replies clients expect. */
-  private async guard(p: Promise<Result>, argv: readonly Buffer[]): Promise<Result> {
-    try {
-      return await p;
-    } catch (err) {
+  /** Maps the errors clients expect as replies (MOVED, CLUSTERDOWN, ...); one `then`, no async frame. */
+  private guard(p: Promise<Result>, argv: readonly Buffer[]): Promise<Result> {
+    return p.then(undefined, (err: unknown) => {
       const mapped = this.mapError(err, argv);
       if (mapped !== undefined) return mapped;
       throw err;
-    }
+    });
   }
 
   private mapError(err: unknown, argv: readonly Buffer[]): CommandError | undefined {
