@@ -296,6 +296,28 @@ describe('LevelLogStorage', () => {
       await s.close();
     });
 
+    it('entries left below the log start (a clear cut short) are skipped, then deleted', async () => {
+      let s = await open();
+      await s.bootstrap(CS);
+      await s.persist({ entries: entries(1, 20, 1), hardState: hs(1, 1, 20) }, true);
+      await s.recordSnapshot(snap(15, 1));
+      await s.compact(index(10));
+      await s.close();
+      // As if the background deletion had not run before a crash.
+      await withRaw(dir, async (db) => {
+        for (const e of entries(3, 10, 1)) await db.put(entryKey(e.index), encodeEntry(e));
+      });
+      s = await open();
+      assert.equal(s.firstIndex(), 11);
+      assert.deepEqual(all(s), entries(11, 20, 1).map(plain));
+      await s.compact(index(15));
+      await s.close();
+      assert.deepEqual(
+        await entryIndexesOnDisk(dir),
+        entries(16, 20, 1).map((e) => e.index),
+      );
+    });
+
     it('refuses a snapshot record that is stale, beyond the log, or of the wrong term', async () => {
       const s = await open();
       await s.persist({ entries: entries(1, 5, 2) }, true);
