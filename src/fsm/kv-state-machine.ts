@@ -12,10 +12,18 @@ import {
 import { Keyspace, keyOf } from './keyspace.js';
 import { MerkleState } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
-import { readSnapshot, withMerkleSection, writeSnapshot } from './snapshot-codec.js';
+import {
+  freezeImage,
+  readSnapshot,
+  withMerkleSection,
+  writeSnapshot,
+  writeSnapshotInSlices,
+} from './snapshot-codec.js';
 import type { AppliedEntry, FsmSnapshot, StateMachine } from './state-machine.js';
 
 export const DATABASES = 16;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A key of database `db` was written or deleted by the entry at `index`. */
 export type KeyChangeListener = (db: number, key: string, index: number) => void;
@@ -278,10 +286,13 @@ export class KvStateMachine implements StateMachine<Result> {
     return {
       serialize: () => writeSnapshot({ ...image, merkle: this.merkle?.snapshot().serialize() }),
       serializeDeferred: () => {
-        const merkle = this.merkle;
-        const state = writeSnapshot(image);
-        if (merkle === undefined) return Promise.resolve(state);
-        return merkle.snapshotDeferred().then((section) => withMerkleSection(state, section));
+        // Both frozen now, at this index; written and hashed between the next applies.
+        const state = writeSnapshotInSlices(freezeImage(image), nextTurn);
+        const section = this.merkle?.snapshotDeferred();
+        if (section === undefined) return state;
+        return Promise.all([state, section]).then(([bytes, merkle]) =>
+          withMerkleSection(bytes, merkle),
+        );
       },
     };
   }

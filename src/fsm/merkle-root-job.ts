@@ -27,11 +27,7 @@ import type { StoredEntry } from './keyspace.js';
 import { canonicalValue, treeKeyOf } from './merkle-values.js';
 
 /** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
-export interface FrozenChange {
-  readonly db: number;
-  readonly key: string;
-  readonly state: StoredEntry | Uint8Array | undefined;
-}
+export type FrozenState = StoredEntry | Uint8Array | undefined;
 
 interface Hashed {
   readonly keyHash: string;
@@ -44,7 +40,9 @@ const byKeyHash = (a: Hashed, b: Hashed): number =>
   a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
 
 export class RootJob {
-  private hashed = 0;
+  /** The database being hashed, and where in its changes. */
+  private db = 0;
+  private cursor: Iterator<[string, FrozenState]> | undefined;
   /** Hashed changes by the first byte of their key hash: one part of the tree each. */
   private readonly parts: Hashed[][] = Array.from({ length: 256 }, () => []);
   private part = 0;
@@ -56,7 +54,8 @@ export class RootJob {
     /** The Raft index whose state the root will be. */
     readonly index: number,
     private readonly tree: SparseMerkleTree,
-    private frozen: FrozenChange[],
+    /** Per database, the changed keys and their states at `index`. */
+    private readonly frozen: readonly ReadonlyMap<string, FrozenState>[],
     /**
      * Called once with the root, right after the last step: the tree still holds exactly the
      * state at `index` then (e.g. for a version of it).
@@ -76,14 +75,8 @@ export class RootJob {
   step(budget: number): boolean {
     if (this.result !== undefined) return true;
     const started = performance.now();
-    const frozen = this.frozen;
-    while (budget > 0 && this.hashed < frozen.length) {
-      this.hash(frozen[this.hashed++]!);
-      budget--;
-    }
-    if (this.hashed === frozen.length) {
-      this.frozen = [];
-      this.hashed = 0;
+    budget = this.hashSome(budget);
+    if (this.db === this.frozen.length) {
       while (budget > 0 && this.part < 256) budget -= this.absorbPart() + 1;
       if (this.part === 256) this.result = Buffer.from(this.tree.root());
     }
@@ -97,13 +90,26 @@ export class RootJob {
     return this.result!;
   }
 
-  private hash(change: FrozenChange): void {
-    const treeKey = treeKeyOf(change.db, change.key);
-    const keyHash = keyHashOf(treeKey);
-    const state = change.state;
-    const value =
-      state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
-    this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, treeKey, value });
+  /** Hashes up to `budget` changed keys into their parts; returns the budget left. */
+  private hashSome(budget: number): number {
+    const frozen = this.frozen;
+    while (budget > 0 && this.db < frozen.length) {
+      this.cursor ??= frozen[this.db]!.entries();
+      const next = this.cursor.next();
+      if (next.done === true) {
+        this.cursor = undefined;
+        this.db++;
+        continue;
+      }
+      const [key, state] = next.value;
+      const treeKey = treeKeyOf(this.db, key);
+      const keyHash = keyHashOf(treeKey);
+      const value =
+        state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
+      this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, treeKey, value });
+      budget--;
+    }
+    return budget;
   }
 
   /** Brings one part's changes into the tree and hashes that part; returns its size. */

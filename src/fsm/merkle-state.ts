@@ -40,7 +40,7 @@ import {
   type RootRecordList,
   type Tag,
 } from './merkle-history.js';
-import { RootJob, type FrozenChange } from './merkle-root-job.js';
+import { RootJob, type FrozenState } from './merkle-root-job.js';
 import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
 import { buildTree, canonicalValue, storedEntryOf } from './merkle-values.js';
 import { CommandError, type Result } from './result.js';
@@ -96,13 +96,19 @@ const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toStri
 
 export class MerkleState {
   private tree = new SparseMerkleTree();
-  /** Per database, the keys changed since the last flush. */
-  private readonly dirty: Set<string>[];
+  /**
+   * Per database, the keys changed since they were last brought into the tree, with their
+   * entries as of their latest change (undefined once deleted): taking them for a root is
+   * swapping in empty maps, however many keys changed.
+   */
+  private dirty: Map<string, FrozenState>[];
+  /** Hash entries among those changes: their fields change in place (see takeDirty). */
+  private dirtyHashes = 0;
   /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
   private changes = 0;
   private history = new MerkleHistory();
-  /** A checkpoint's or snapshot's root, while it is computed between applies. */
-  private job: RootJob | undefined;
+  /** Checkpoints' and snapshots' roots being computed between applies, oldest first. */
+  private readonly jobs: RootJob[] = [];
   private stepScheduled = false;
   private readonly divergenceListeners = new Set<(d: Divergence) => void>();
 
@@ -117,12 +123,14 @@ export class MerkleState {
     /** Told how long each recomputation of the root took, in ms (metrics). */
     private readonly onRecompute?: (durationMs: number) => void,
   ) {
-    this.dirty = Array.from({ length: databases }, () => new Set<string>());
+    this.dirty = Array.from({ length: databases }, () => new Map<string, FrozenState>());
   }
 
-  /** The hot path: called for every key a write changes. */
+  /** The hot path: called for every key a write changes, after the change. */
   markDirty(db: number, key: string): void {
-    this.dirty[db]!.add(key);
+    const entry = this.dbs()[db]!.entries.get(key);
+    this.dirty[db]!.set(key, entry);
+    if (entry !== undefined && entry.value.type === 'hash') this.dirtyHashes++;
     this.changes++;
   }
 
@@ -141,7 +149,7 @@ export class MerkleState {
     if (this.tree.size === 0 && pending > BULK_FLUSH_KEYS) {
       // An empty tree and many changes (a node that just loaded a lot): build it whole.
       this.tree = buildTree(this.dbs().map((ks) => ks.entries));
-      for (const keys of this.dirty) keys.clear();
+      this.takeDirty();
       return;
     }
     new RootJob(this.appliedIndex(), this.tree, this.takeDirty()).finish();
@@ -149,7 +157,7 @@ export class MerkleState {
 
   /** Whether a root is being computed between applies (a checkpoint's or a snapshot's). */
   get computing(): boolean {
-    return this.job !== undefined;
+    return this.jobs.length > 0;
   }
 
   /**
@@ -157,11 +165,10 @@ export class MerkleState {
    * state steps itself between applies (`startJob`); tests and benchmarks call this directly.
    */
   step(budget: number): boolean {
-    const job = this.job;
+    const job = this.jobs[0];
     if (job === undefined) return false;
-    if (!job.step(budget)) return true;
-    this.completeJob(job);
-    return false;
+    if (job.step(budget)) this.completeJob(job);
+    return this.jobs.length > 0;
   }
 
   /**
@@ -170,10 +177,11 @@ export class MerkleState {
    * that needs it, the keys changed since the previous root would stall the member, and the
    * whole cluster with it since every member applies the same entry, for as long as hashing
    * them takes. Nothing else needs to drive it, so a snapshot waiting on it always completes.
+   * Jobs run in order: one started while another runs (a snapshot right after a checkpoint)
+   * brings the tree from the earlier one's index to its own.
    */
   private startJob(job: RootJob): void {
-    this.finishJob();
-    this.job = job;
+    this.jobs.push(job);
     if (this.stepScheduled) return;
     this.stepScheduled = true;
     const turn = (): void => {
@@ -183,40 +191,37 @@ export class MerkleState {
     setImmediate(turn);
   }
 
-  /** Computes what is left of the pending root now: whatever needs the tree needs it. */
+  /** Computes what is left of the pending roots now: whatever needs the tree needs them. */
   private finishJob(): void {
-    const job = this.job;
-    if (job === undefined) return;
-    job.finish();
-    this.completeJob(job);
+    for (let job = this.jobs[0]; job !== undefined; job = this.jobs[0]) {
+      job.finish();
+      this.completeJob(job);
+    }
   }
 
   private completeJob(job: RootJob): void {
-    this.job = undefined;
+    this.jobs.shift();
     job.done(job.root!);
     this.onRecompute?.(job.workMs);
   }
 
   /**
-   * The changed keys' states as they are now, and the dirty sets emptied. A string entry is
-   * immutable and kept by reference; a hash's fields change in place, so it is encoded now.
+   * The changed keys' states as they are now, and empty maps in their place. A string entry
+   * is immutable and kept by reference; a hash's fields change in place, so it is encoded now.
    */
-  private takeDirty(): FrozenChange[] {
-    const dbs = this.dbs();
-    const out: FrozenChange[] = [];
-    for (let db = 0; db < this.dirty.length; db++) {
-      const keys = this.dirty[db]!;
-      if (keys.size === 0) continue;
-      const entries = dbs[db]!.entries;
-      for (const key of keys) {
-        const entry = entries.get(key);
-        const state =
-          entry === undefined || entry.value.type === 'string' ? entry : canonicalValue(entry);
-        out.push({ db, key, state });
+  private takeDirty(): readonly Map<string, FrozenState>[] {
+    const taken = this.dirty;
+    this.dirty = taken.map(() => new Map<string, FrozenState>());
+    if (this.dirtyHashes > 0) {
+      for (const changes of taken) {
+        for (const [key, state] of changes) {
+          if (state !== undefined && !(state instanceof Uint8Array) && state.value.type === 'hash')
+            changes.set(key, canonicalValue(state));
+        }
       }
-      keys.clear();
+      this.dirtyHashes = 0;
     }
-    return out;
+    return taken;
   }
 
   /** The root of the current state, and the index it is the state of. */
@@ -418,17 +423,18 @@ export class MerkleState {
    * the call, they stalled each member for a few hundred ms (100k keys).
    */
   snapshotDeferred(): Promise<Buffer> {
-    this.finishJob(); // a checkpoint's record belongs in the snapshot's history
-    const records = this.history.records.prefix();
-    const confirmedIndex = this.history.confirmedIndex;
     // As they are now: an UNTAG applied before the root is known must not reach back.
     const tags = [...this.history.tags.values()];
     return new Promise((resolve, reject) => {
       this.startJob(
         new RootJob(this.appliedIndex(), this.tree, this.takeDirty(), (root) => {
           try {
-            // Now, while the tree is the state at the snapshot's index (the tags' deltas).
-            const view = this.section(root, records, confirmedIndex, tags);
+            // Now, while the tree is the state at the snapshot's index (the tags' deltas). The
+            // history is as it was then too: the jobs before this one (a checkpoint's) have
+            // added their records, and anything that adds a later one (a checkpoint's
+            // comparison, a tag) finishes this job first.
+            const history = this.history;
+            const view = this.section(root, history.records.prefix(), history.confirmedIndex, tags);
             resolve(view.serialize());
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
@@ -512,7 +518,7 @@ export class MerkleState {
     this.finishJob();
     this.tree = prepared.tree;
     this.history = prepared.history;
-    for (const keys of this.dirty) keys.clear();
+    this.takeDirty();
     this.changes = 0;
   }
 }

@@ -54,7 +54,87 @@ function valueSize(e: StoredEntry): number {
   return size;
 }
 
+/** Keys and what they map to, position by position: a Map's contents, frozen in two arrays. */
+interface Columns<V> {
+  readonly keys: readonly string[];
+  readonly values: readonly V[];
+}
+
+/**
+ * An image's state copied out of the live maps, so that it can be written while later entries
+ * apply: two arrays per map (about 1 ms per 100,000 keys), hash values copied (their fields
+ * change in place), string values shared (never changed in place).
+ */
+export interface FrozenImage {
+  readonly dbs: readonly Columns<StoredEntry>[];
+  readonly tombstones: readonly Columns<number>[];
+  readonly members: readonly MemberInfo[];
+  readonly autoPromote: readonly number[];
+  readonly clock: number;
+  readonly merkle?: Uint8Array | undefined;
+}
+
+function columnsOf<V>(map: ReadonlyMap<string, V>): Columns<V> {
+  return { keys: [...map.keys()], values: [...map.values()] };
+}
+
+/** Freezes `image` (see FrozenImage); cheap enough to do inside an apply. */
+export function freezeImage(image: SnapshotImage): FrozenImage {
+  return {
+    dbs: image.dbs.map((db) => {
+      const values = [...db.values()];
+      for (let i = 0; i < values.length; i++) {
+        const e = values[i]!;
+        if (e.value.type === 'hash') {
+          values[i] = { ...e, value: { type: 'hash', fields: new Map(e.value.fields) } };
+        }
+      }
+      return { keys: [...db.keys()], values };
+    }),
+    tombstones: image.tombstones.map((t) => columnsOf(t)),
+    members: image.members,
+    autoPromote: image.autoPromote,
+    clock: image.clock,
+    merkle: image.merkle,
+  };
+}
+
 export function writeSnapshot(image: SnapshotImage): Buffer {
+  const writer = imageWriter(
+    {
+      ...image,
+      dbs: image.dbs.map((db) => columnsOf(db)),
+      tombstones: image.tombstones.map((t) => columnsOf(t)),
+    },
+    Number.POSITIVE_INFINITY,
+  );
+  for (;;) {
+    const step = writer.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * Writes a frozen image a slice at a time, letting other work run between slices: a 100k-key
+ * state takes tens of milliseconds to write, which inside one turn of the event loop is a
+ * pause for every client and for Raft's heartbeats.
+ */
+export async function writeSnapshotInSlices(
+  image: FrozenImage,
+  between: () => Promise<void>,
+  sliceKeys = 8192,
+): Promise<Buffer> {
+  const writer = imageWriter(image, sliceKeys);
+  for (;;) {
+    const step = writer.next();
+    if (step.done === true) return step.value;
+    await between();
+  }
+}
+
+/** Writes `image`, yielding after about every `sliceKeys` keys (sizing, then writing). */
+function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefined, Buffer> {
+  let budget = sliceKeys;
   const flagged = new Set(image.autoPromote);
   const members = Buffer.from(
     JSON.stringify(image.members.map((m) => (flagged.has(m.id) ? { ...m, autoPromote: true } : m))),
@@ -63,11 +143,18 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
   let size = 4 + 1 + 8 + 4 + members.length + 1;
   for (const db of image.dbs) {
     size += 4;
-    for (const [k, e] of db) size += 4 + k.length + 1 + 8 + 8 + valueSize(e);
+    const { keys, values } = db;
+    for (let i = 0; i < keys.length; i++) {
+      size += 4 + keys[i]!.length + 1 + 8 + 8 + valueSize(values[i]!);
+      if (--budget === 0) {
+        yield;
+        budget = sliceKeys;
+      }
+    }
   }
   for (const t of image.tombstones) {
     size += 4;
-    for (const k of t.keys()) size += 4 + k.length + 8;
+    for (const k of t.keys) size += 4 + k.length + 8;
   }
   size += 1 + (image.merkle === undefined ? 0 : 4 + image.merkle.length);
   const out = Buffer.allocUnsafe(size);
@@ -78,8 +165,11 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
   off += members.copy(out, off);
   off = out.writeUInt8(image.dbs.length, off);
   for (const db of image.dbs) {
-    off = out.writeUInt32BE(db.size, off);
-    for (const [k, e] of db) {
+    const { keys, values } = db;
+    off = out.writeUInt32BE(keys.length, off);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const e = values[i]!;
       off = out.writeUInt32BE(k.length, off);
       off += out.write(k, off, 'latin1');
       const v = e.value;
@@ -98,14 +188,20 @@ export function writeSnapshot(image: SnapshotImage): Buffer {
           off += value.copy(out, off);
         }
       }
+      if (--budget === 0) {
+        yield;
+        budget = sliceKeys;
+      }
     }
   }
   for (const t of image.tombstones) {
-    off = out.writeUInt32BE(t.size, off);
-    for (const [k, at] of t) {
+    const { keys, values } = t;
+    off = out.writeUInt32BE(keys.length, off);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       off = out.writeUInt32BE(k.length, off);
       off += out.write(k, off, 'latin1');
-      off = out.writeDoubleBE(at, off);
+      off = out.writeDoubleBE(values[i]!, off);
     }
   }
   if (image.merkle === undefined) {

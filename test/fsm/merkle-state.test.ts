@@ -419,7 +419,7 @@ describe('snapshots record the root and are refused when it does not hold', () =
     const build = (): FsmDriver => {
       const d = busy();
       for (let i = 0; i < 2000; i++) d.run('SET', `bulk${i}`, `v${i}`);
-      d.apply(encodeCheckpoint(undefined)); // its root still pending: the image finishes it first
+      d.apply(encodeCheckpoint(undefined)); // its root still pending: the image's queues behind it
       for (let i = 0; i < 1000; i++) d.run('SET', `bulk${i}`, `again${i}`);
       d.run('HSET', 'h2', 'f', 'before');
       return d;
