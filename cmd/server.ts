@@ -156,6 +156,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
       restore: (data) => {
         fsm.restore(data);
       },
+      prepareRestore: (data) => fsm.prepareRestore(data),
       applyConfChange: (cc, cs) => {
         fsm.applyConfChange(cc, cs);
       },

@@ -10,7 +10,7 @@ import {
   type WatchedKey,
 } from './entry-codec.js';
 import { Keyspace, keyOf } from './keyspace.js';
-import { MerkleState } from './merkle-state.js';
+import { MerkleState, type PreparedRestore } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
 import {
   freezeImage,
@@ -302,8 +302,28 @@ export class KvStateMachine implements StateMachine<Result> {
    * Merkle roots it recorded is refused (SnapshotRootMismatchError) and the state left as it was.
    */
   restore(data: Uint8Array): void {
+    this.prepareRestore(data).commit();
+  }
+
+  /**
+   * The checks of `restore` without touching the state: throws as `restore` would, else returns
+   * what puts the image in place. A node receiving a snapshot from the leader checks it before
+   * it writes it to disk, so that a refused image never becomes this member's own.
+   */
+  prepareRestore(data: Uint8Array): { commit(): void } {
     const image = readSnapshot(data);
     const merkle = this.merkle?.prepareRestore(image.dbs, image.merkle);
+    return {
+      commit: () => {
+        this.adoptImage(image, merkle);
+      },
+    };
+  }
+
+  private adoptImage(
+    image: ReturnType<typeof readSnapshot>,
+    merkle: PreparedRestore | undefined,
+  ): void {
     this.dbs = Array.from({ length: DATABASES }, (_, i) => {
       const ks = new Keyspace(this.writeClock);
       for (const [k, v] of image.dbs[i] ?? []) ks.set(k, v);

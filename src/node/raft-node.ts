@@ -69,6 +69,13 @@ export interface NodeStateMachine<R> {
    */
   snapshot(): { serialize(): Buffer; serializeDeferred?(): Promise<Buffer> };
   restore(data: Uint8Array): void;
+  /**
+   * Optional: `restore` in two steps, the checks first (throwing as `restore` would) and the
+   * replacement on `commit`. A snapshot from the leader is then checked before this member
+   * writes it to disk: an image it refuses (e.g. a state that does not hash to its recorded
+   * Merkle root) never replaces its own log and snapshots, and it can restart as it was.
+   */
+  prepareRestore?(data: Uint8Array): { commit(): void };
   /** A conf change was applied (membership metadata travels in its context). */
   applyConfChange(change: ConfChange, confState: ConfState): void;
 }
@@ -650,8 +657,19 @@ export class RaftNode<R> {
     }
     this.applyRange(rd.committedEntries, 0, applyNow);
     // 1. Durable first: the snapshot file, then entries + hard state (+ snapshot metadata)
-    //    in one atomic batch. Nothing that depends on them is sent before this completes.
-    if (rd.snapshot !== undefined) await this.snapshots.save(rd.snapshot);
+    //    in one atomic batch. Nothing that depends on them is sent before this completes. A
+    //    snapshot is checked before it is written: a refused one fails this node (below, in
+    //    process) with its disk as it was.
+    let restore: { commit(): void } | undefined;
+    if (rd.snapshot !== undefined) {
+      const data = rd.snapshot.data;
+      restore = this.fsm.prepareRestore?.(data) ?? {
+        commit: () => {
+          this.fsm.restore(data);
+        },
+      };
+      await this.snapshots.save(rd.snapshot);
+    }
     const batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot } = {
       entries: rd.entries,
     };
@@ -664,7 +682,7 @@ export class RaftNode<R> {
     if (rd.messages.length > 0) this.transport.send(rd.messages);
     // 3. Apply.
     if (rd.snapshot !== undefined) {
-      this.fsm.restore(rd.snapshot.data);
+      restore!.commit();
       this.latestSnapshot = rd.snapshot;
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;

@@ -116,6 +116,7 @@ export class InProcessCluster {
         restore: (data) => {
           fsm.restore(data);
         },
+        prepareRestore: (data) => fsm.prepareRestore(data),
         applyConfChange: (cc, cs) => {
           fsm.applyConfChange(cc, cs);
         },
