@@ -120,7 +120,11 @@ export class RootJob {
     const tree = this.tree;
     for (const c of changes) {
       if (c.value === undefined) tree.deleteHashed(c.keyHash);
-      else tree.setHashed(c.keyHash, c.treeKey, c.value, smtLeafHash(c.keyHash, c.value));
+      // A key rewritten with the value it had at the previous root (a SET of the same bytes,
+      // an EXPIRE that changed nothing) leaves its leaf and its path as they are: a read-only
+      // walk instead of two hashes and a rehash of the path.
+      else if (!tree.holdsHashed(c.keyHash, c.value))
+        tree.setHashed(c.keyHash, c.treeKey, c.value, smtLeafHash(c.keyHash, c.value));
     }
     if (changes.length > 0) tree.hashPrefix(this.part);
     this.part++;

@@ -38,7 +38,15 @@
  * SmtVersion releases all of it. A cached hash filled in on a shared node is harmless: it is a
  * pure function of that node's frozen contents, so every version sees the same value.
  */
-import { EMPTY_HASH, bitAt, fromLatin1, sha256Latin1, smtInnerHash, smtLeafHash } from './hash.js';
+import {
+  EMPTY_HASH,
+  bitAt,
+  bytesEqual,
+  fromLatin1,
+  sha256Latin1,
+  smtInnerHash,
+  smtLeafHash,
+} from './hash.js';
 
 /** @internal A key-value leaf. `keyHash` is SHA-256(key) as a latin1 string. */
 export class SmtLeaf {
@@ -281,6 +289,15 @@ export class SparseMerkleTree implements SmtView {
    */
   setHashed(keyHash: string, key: Uint8Array, value: Uint8Array, leafHash?: string): void {
     this.insert(keyHash, key, value, leafHash);
+  }
+
+  /**
+   * @internal Whether the key with hash `keyHash` holds exactly `value` (a read-only walk): a
+   * write that would leave a leaf as it is need not dirty its path.
+   */
+  holdsHashed(keyHash: string, value: Uint8Array): boolean {
+    const leaf = findLeaf(this.top, keyHash);
+    return leaf !== undefined && bytesEqual(leaf.value, value);
   }
 
   /** @internal `delete` for a caller that already hashed the key. */

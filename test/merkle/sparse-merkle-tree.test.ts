@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SparseMerkleTree, type SmtView } from '../../src/merkle/index.js';
+import { keyHashOf } from '../../src/merkle/sparse-merkle-tree.js';
 import {
   NUM_RUNS,
   ZERO32,
@@ -102,6 +103,19 @@ describe('SparseMerkleTree: known answers', () => {
     assert.equal(t.size, 2);
     t.set(utf8('k1'), utf8('v1'));
     assert.equal(hex(t.root()), before);
+  });
+
+  it('holdsHashed tells a rewrite with the same bytes from a change', () => {
+    const t = new SparseMerkleTree();
+    t.set(utf8('k'), utf8('v'));
+    t.set(utf8('other'), utf8('x'));
+    const h = keyHashOf(utf8('k'));
+    assert.equal(t.holdsHashed(h, utf8('v')), true);
+    assert.equal(t.holdsHashed(h, utf8('w')), false);
+    assert.equal(t.holdsHashed(h, utf8('vv')), false);
+    assert.equal(t.holdsHashed(keyHashOf(utf8('absent')), utf8('v')), false);
+    t.delete(utf8('k'));
+    assert.equal(t.holdsHashed(h, utf8('v')), false);
   });
 
   it('refuses empty keys and values (an ICS-23 leaf op cannot prove them)', () => {
