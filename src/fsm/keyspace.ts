@@ -38,6 +38,9 @@ export function keyBytes(k: string): Buffer {
 /** Deletions remembered for WATCH; beyond this many per database the oldest are forgotten. */
 export const MAX_TOMBSTONES = 100_000;
 
+/** Told of a key written (its new entry) or deleted (undefined), after the change. */
+export type KeyObserver = (key: string, entry: StoredEntry | undefined) => void;
+
 function ignoreChange(): void {
   // no observer
 }
@@ -63,12 +66,12 @@ export class Keyspace {
    * goes through `set`, `delete` or `clear`, so this sees them all (the Merkle tree marks
    * paths dirty; the change feed records them).
    */
-  private changed: (key: string) => void = ignoreChange;
+  private changed: KeyObserver = ignoreChange;
 
   constructor(private readonly writeClock: { readonly index: number } = { index: 0 }) {}
 
   /** Installs the change observer (one per keyspace); returns this keyspace. */
-  observe(changed: (key: string) => void): this {
+  observe(changed: KeyObserver): this {
     this.changed = changed;
     return this;
   }
@@ -86,7 +89,7 @@ export class Keyspace {
     this.entries.set(key, entry);
     if (entry.expireAt !== 0) this.expires.add(key);
     else this.expires.delete(key);
-    this.changed(key);
+    this.changed(key, entry);
   }
 
   delete(key: string): boolean {
@@ -94,7 +97,7 @@ export class Keyspace {
     const existed = this.entries.delete(key);
     if (existed) {
       this.remember(key);
-      this.changed(key);
+      this.changed(key, undefined);
     }
     return existed;
   }
@@ -127,7 +130,7 @@ export class Keyspace {
     this.expires.clear();
     for (const key of keys) {
       this.remember(key);
-      this.changed(key);
+      this.changed(key, undefined);
     }
   }
 

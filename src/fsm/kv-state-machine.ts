@@ -9,7 +9,7 @@ import {
   type TransactionPayload,
   type WatchedKey,
 } from './entry-codec.js';
-import { Keyspace, keyOf } from './keyspace.js';
+import { Keyspace, keyOf, type KeyObserver, type StoredEntry } from './keyspace.js';
 import { MerkleState, type PreparedRestore } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
 import {
@@ -26,7 +26,13 @@ export const DATABASES = 16;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A key of database `db` was written or deleted by the entry at `index`. */
-export type KeyChangeListener = (db: number, key: string, index: number) => void;
+export type KeyChangeListener = (
+  db: number,
+  key: string,
+  index: number,
+  /** The key's new entry, or undefined once deleted. */
+  entry: StoredEntry | undefined,
+) => void;
 
 /** A small deterministic generator (mulberry32) for reads executed inside the log. */
 function seededRandom(seed: number): (bound: number) => number {
@@ -107,8 +113,8 @@ export class KvStateMachine implements StateMachine<Result> {
         options.onMerkleRecompute,
       );
       this.merkle = merkle;
-      this.onKeyChange((db, key) => {
-        merkle.markDirty(db, key);
+      this.onKeyChange((db, key, _index, entry) => {
+        merkle.markDirty(db, key, entry);
       });
     }
   }
@@ -117,9 +123,10 @@ export class KvStateMachine implements StateMachine<Result> {
     return new Keyspace(this.writeClock).observe(this.keyObserver(dbIndex));
   }
 
-  private keyObserver(dbIndex: number): (key: string) => void {
-    return (key) => {
-      for (const listener of this.keyListeners) listener(dbIndex, key, this.writeClock.index);
+  private keyObserver(dbIndex: number): KeyObserver {
+    return (key, entry) => {
+      for (const listener of this.keyListeners)
+        listener(dbIndex, key, this.writeClock.index, entry);
     };
   }
 

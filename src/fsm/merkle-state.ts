@@ -126,9 +126,8 @@ export class MerkleState {
     this.dirty = Array.from({ length: databases }, () => new Map<string, FrozenState>());
   }
 
-  /** The hot path: called for every key a write changes, after the change. */
-  markDirty(db: number, key: string): void {
-    const entry = this.dbs()[db]!.entries.get(key);
+  /** The hot path: called for every key a write changes, with its new entry (or undefined). */
+  markDirty(db: number, key: string, entry: StoredEntry | undefined): void {
     this.dirty[db]!.set(key, entry);
     if (entry !== undefined && entry.value.type === 'hash') this.dirtyHashes++;
     this.changes++;

@@ -37,6 +37,28 @@ function openssl(args: readonly string[]): void {
 }
 
 /** A directory of certificates; remove() deletes it. */
+/** A new P-256 key and a self-signed certificate for it, valid two days, with extensions. */
+function selfSign(name: string, keyFile: string, certFile: string, extensions: string[]): void {
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    ...extensions.flatMap((e) => ['-addext', e]),
+  ]);
+}
+
 export class CertDirectory {
   readonly dir = mkdtempSync(join(tmpdir(), 'redraft-certs-'));
 
@@ -44,25 +66,8 @@ export class CertDirectory {
   authority(name: string): CertAuthority {
     const keyFile = join(this.dir, `${name}.key`);
     const certFile = join(this.dir, `${name}.pem`);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
+    selfSign(name, keyFile, certFile, [
       'basicConstraints=critical,CA:TRUE',
-      '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     return {
@@ -75,25 +80,7 @@ export class CertDirectory {
   selfSigned(name: string): IssuedCert {
     const keyFile = join(this.dir, `${name}.key`);
     const certFile = join(this.dir, `${name}.pem`);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ]);
+    selfSign(name, keyFile, certFile, ['subjectAltName=IP:127.0.0.1,DNS:localhost']);
     return this.read(certFile, keyFile);
   }
 
