@@ -150,17 +150,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     snapshots,
     initialSnapshot: snapshot,
     transport,
-    fsm: {
-      apply: (e) => fsm.apply(e),
-      snapshot: () => fsm.snapshot(),
-      restore: (data) => {
-        fsm.restore(data);
-      },
-      prepareRestore: (data) => fsm.prepareRestore(data),
-      applyConfChange: (cc, cs) => {
-        fsm.applyConfChange(cc, cs);
-      },
-    },
+    fsm,
     ticker: new IntervalTicker(config.tickMs),
     logger: logger.child({ component: 'node' }),
     random: (bound) => randomInt(bound),

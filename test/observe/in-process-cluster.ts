@@ -145,16 +145,7 @@ async function startMember(
     snapshots,
     initialSnapshot: undefined,
     transport,
-    fsm: {
-      apply: (e) => fsm.apply(e),
-      snapshot: () => fsm.snapshot(),
-      restore: (data) => {
-        fsm.restore(data);
-      },
-      applyConfChange: (cc, cs) => {
-        fsm.applyConfChange(cc, cs);
-      },
-    },
+    fsm,
     ticker: new IntervalTicker(TICK_MS),
     logger,
     random: (bound) => randomInt(bound),

@@ -110,17 +110,7 @@ export class InProcessCluster {
       snapshots: { save: () => Promise.resolve() },
       initialSnapshot: undefined,
       transport,
-      fsm: {
-        apply: (e) => fsm.apply(e),
-        snapshot: () => fsm.snapshot(),
-        restore: (data) => {
-          fsm.restore(data);
-        },
-        prepareRestore: (data) => fsm.prepareRestore(data),
-        applyConfChange: (cc, cs) => {
-          fsm.applyConfChange(cc, cs);
-        },
-      },
+      fsm,
       ticker: new IntervalTicker(TICK_MS),
       logger: pino({ level: 'silent' }),
       random: seededRandom(id * 7919),
