@@ -21,22 +21,14 @@
  * Nothing but the job writes to the tree while it runs (MerkleState finishes it before any
  * other use of the tree), so after its last step the tree holds exactly the state at `index`.
  */
-import { smtLeafHash } from '../merkle/hash.js';
-import { keyHashOf, type SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
+import { keyHashOf, type SmtChange, type SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
 import type { StoredEntry } from './keyspace.js';
 import { canonicalValue, treeKeyOf } from './merkle-values.js';
 
 /** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
 export type FrozenState = StoredEntry | Uint8Array | undefined;
 
-interface Hashed {
-  readonly keyHash: string;
-  readonly treeKey: Buffer;
-  /** Canonical value bytes, or undefined for a deletion. */
-  readonly value: Uint8Array | undefined;
-}
-
-const byKeyHash = (a: Hashed, b: Hashed): number =>
+const byKeyHash = (a: SmtChange, b: SmtChange): number =>
   a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
 
 export class RootJob {
@@ -44,7 +36,7 @@ export class RootJob {
   private db = 0;
   private cursor: Iterator<[string, FrozenState]> | undefined;
   /** Hashed changes by the first byte of their key hash: one part of the tree each. */
-  private readonly parts: Hashed[][] = Array.from({ length: 256 }, () => []);
+  private readonly parts: SmtChange[][] = Array.from({ length: 256 }, () => []);
   private part = 0;
   private result: Buffer | undefined;
   /** Time spent in steps so far, in ms (the recompute metric). */
@@ -106,7 +98,7 @@ export class RootJob {
       const keyHash = keyHashOf(treeKey);
       const value =
         state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
-      this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, treeKey, value });
+      this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, key: treeKey, value });
       budget--;
     }
     return budget;
@@ -116,17 +108,14 @@ export class RootJob {
   private absorbPart(): number {
     const changes = this.parts[this.part]!;
     this.parts[this.part] = [];
-    changes.sort(byKeyHash);
-    const tree = this.tree;
-    for (const c of changes) {
-      if (c.value === undefined) tree.deleteHashed(c.keyHash);
-      // A key rewritten with the value it had at the previous root (a SET of the same bytes,
-      // an EXPIRE that changed nothing) leaves its leaf and its path as they are: a read-only
-      // walk instead of two hashes and a rehash of the path.
-      else if (!tree.holdsHashed(c.keyHash, c.value))
-        tree.setHashed(c.keyHash, c.treeKey, c.value, smtLeafHash(c.keyHash, c.value));
+    if (changes.length > 0) {
+      changes.sort(byKeyHash);
+      // One descent for the whole part; a key rewritten with the value it had at the previous
+      // root (a SET of the same bytes, an EXPIRE that changed nothing) leaves its leaf and
+      // path, cached hashes included, as they are.
+      this.tree.applySorted(changes);
+      this.tree.hashPrefix(this.part);
     }
-    if (changes.length > 0) tree.hashPrefix(this.part);
     this.part++;
     return changes.length;
   }

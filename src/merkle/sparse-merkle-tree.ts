@@ -17,6 +17,8 @@
  * - `set` and `delete` hash the key once (needed to find the path) and walk at most
  *   ~log2(n) + a few nodes, clearing cached hashes on the way: no tree hashing, no allocation
  *   beyond the new leaf (and the inner nodes a split creates) unless a snapshot froze the path.
+ * - `applySorted` brings a batch of changes sorted by key hash in with one descent, visiting
+ *   each node on the changed paths once (the state machine's roots use it).
  * - `root()` rehashes only nodes whose cached hash was cleared. After w writes into an n-key
  *   tree that is about w * (log2(n) - log2(w) + 1) inner hashes plus 2w leaf hashes.
  *
@@ -283,26 +285,16 @@ export class SparseMerkleTree implements SmtView {
   }
 
   /**
-   * @internal `set` for a caller that already hashed the key (`keyHashOf`) and, optionally,
-   * the leaf (`smtLeafHash`), e.g. to sort a batch of changes into tree order first. The key
-   * and value are trusted to meet `set`'s contract.
+   * @internal Brings a batch of changes into the tree in one descent: `changes` are sorted by
+   * key hash (`keyHashOf`), one per key, a value to set or undefined to delete, each meeting
+   * `set`'s contract. The result is the tree that `set` and `delete` on each change would leave,
+   * but every node on the changed paths is visited once rather than once per key below it, and
+   * a key set to the bytes it already holds leaves its leaf and path (and their cached hashes)
+   * as they are.
    */
-  setHashed(keyHash: string, key: Uint8Array, value: Uint8Array, leafHash?: string): void {
-    this.insert(keyHash, key, value, leafHash);
-  }
-
-  /**
-   * @internal Whether the key with hash `keyHash` holds exactly `value` (a read-only walk): a
-   * write that would leave a leaf as it is need not dirty its path.
-   */
-  holdsHashed(keyHash: string, value: Uint8Array): boolean {
-    const leaf = findLeaf(this.top, keyHash);
-    return leaf !== undefined && bytesEqual(leaf.value, value);
-  }
-
-  /** @internal `delete` for a caller that already hashed the key. */
-  deleteHashed(keyHash: string): boolean {
-    return this.remove(keyHash);
+  applySorted(changes: readonly SmtChange[]): void {
+    if (changes.length === 0) return;
+    this.top = this.merge(this.top, 0, changes, 0, changes.length);
   }
 
   /**
@@ -379,6 +371,66 @@ export class SparseMerkleTree implements SmtView {
     this.count++;
   }
 
+  /** The subtree at `depth` that holds `node` with changes[lo, hi) applied. */
+  private merge(
+    node: SmtNode | null,
+    depth: number,
+    changes: readonly SmtChange[],
+    lo: number,
+    hi: number,
+  ): SmtNode | null {
+    if (lo === hi) return node;
+    if (node instanceof SmtInner) {
+      const mid = firstWithBitSet(changes, lo, hi, depth);
+      const left = this.merge(node.left, depth + 1, changes, lo, mid);
+      const right = this.merge(node.right, depth + 1, changes, mid, hi);
+      if (left === node.left && right === node.right) {
+        // The same children, but one may have been changed in place (a node of this epoch):
+        // then its hash is gone, and this node's must go too. (Only nodes of this epoch are
+        // changed in place, and their parents are of this epoch as well.)
+        if (node.hash !== undefined && (unhashed(left) || unhashed(right))) node.hash = undefined;
+        return node;
+      }
+      // Compression: a subtree left with a single leaf is that leaf.
+      if (left === null && (right === null || right instanceof SmtLeaf)) return right;
+      if (right === null && left instanceof SmtLeaf) return left;
+      const w = node.epoch === this.epoch ? node : new SmtInner(null, null, this.epoch);
+      w.left = left;
+      w.right = right;
+      w.hash = undefined;
+      return w;
+    }
+    // An empty spot or a single leaf: what ends up here are that leaf (unless a change
+    // replaces or deletes it) and the keys set below; build their compressed subtree.
+    const leaves: SmtLeaf[] = [];
+    let kept = node;
+    for (let i = lo; i < hi; i++) {
+      const c = changes[i]!;
+      if (kept !== null && c.keyHash === kept.keyHash) {
+        if (c.value !== undefined && !bytesEqual(c.value, kept.value)) {
+          leaves.push(new SmtLeaf(c.keyHash, c.key, c.value, this.epoch));
+        } else if (c.value !== undefined) {
+          leaves.push(kept);
+        } else {
+          this.count--;
+        }
+        kept = null;
+        continue;
+      }
+      if (kept !== null && kept.keyHash < c.keyHash) {
+        leaves.push(kept);
+        kept = null;
+      }
+      if (c.value !== undefined) {
+        leaves.push(new SmtLeaf(c.keyHash, c.key, c.value, this.epoch));
+        this.count++;
+      }
+    }
+    if (kept !== null) leaves.push(kept);
+    if (leaves.length === 1 && leaves[0] === node) return node;
+    return buildSubtree(leaves, 0, leaves.length, depth, this.epoch);
+  }
+
   /** Removes `key`; returns whether it was present. */
   delete(key: Uint8Array): boolean {
     checkKey(key);
@@ -427,6 +479,55 @@ export function keyHashOf(key: Uint8Array): string {
   return sha256Latin1(key);
 }
 
+/** @internal One key's change for `applySorted`: a value to set, or undefined to delete. */
+export interface SmtChange {
+  readonly keyHash: string;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | undefined;
+}
+
+/** Whether a subtree has changed since its hash was last computed (empty ones never do). */
+function unhashed(node: SmtNode | null): boolean {
+  return node !== null && node.hash === undefined;
+}
+
+/** The first of items[lo, hi), sorted by key hash, whose bit `depth` is 1 (hi if none). */
+function firstWithBitSet(
+  items: readonly { readonly keyHash: string }[],
+  lo: number,
+  hi: number,
+  depth: number,
+): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (bitAt(items[mid]!.keyHash, depth) === 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The compressed subtree at `depth` holding leaves[lo, hi), sorted by key hash and all sharing
+ * their first `depth` bits: a single leaf is itself, and every inner node splits its range
+ * where the next path bit turns from 0 to 1 (one side may be empty).
+ */
+function buildSubtree(
+  leaves: readonly SmtLeaf[],
+  lo: number,
+  hi: number,
+  depth: number,
+  epoch: number,
+): SmtNode | null {
+  if (lo === hi) return null;
+  if (hi - lo === 1) return leaves[lo]!;
+  const mid = firstWithBitSet(leaves, lo, hi, depth);
+  return new SmtInner(
+    buildSubtree(leaves, lo, mid, depth + 1, epoch),
+    buildSubtree(leaves, mid, hi, depth + 1, epoch),
+    epoch,
+  );
+}
+
 /** Order of leaves by key hash (latin1 strings compare in byte order). */
 function byKeyHash(a: SmtLeaf, b: SmtLeaf): number {
   return a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
@@ -464,7 +565,7 @@ export class SmtBuilder {
     this.done = true;
     const sorted = this.sorted();
     this.leaves = [];
-    return this.complete(this.build(sorted, 0, sorted.length, 0), sorted.length);
+    return this.complete(buildSubtree(sorted, 0, sorted.length, 0, this.epoch), sorted.length);
   }
 
   /** The leaves in key-hash order, one per key (the last added wins). */
@@ -501,24 +602,5 @@ export class SmtBuilder {
     }
     out.length = w;
     return out;
-  }
-
-  /** The subtree at `depth` holding sorted[lo, hi), all sharing their first `depth` bits. */
-  private build(sorted: SmtLeaf[], lo: number, hi: number, depth: number): SmtNode | null {
-    if (lo === hi) return null;
-    if (hi - lo === 1) return sorted[lo]!;
-    // The first leaf whose bit `depth` is 1 (the bits are sorted within the range).
-    let a = lo;
-    let b = hi;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (bitAt(sorted[mid]!.keyHash, depth) === 0) a = mid + 1;
-      else b = mid;
-    }
-    return new SmtInner(
-      this.build(sorted, lo, a, depth + 1),
-      this.build(sorted, a, hi, depth + 1),
-      this.epoch,
-    );
   }
 }

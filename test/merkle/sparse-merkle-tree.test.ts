@@ -105,17 +105,22 @@ describe('SparseMerkleTree: known answers', () => {
     assert.equal(hex(t.root()), before);
   });
 
-  it('holdsHashed tells a rewrite with the same bytes from a change', () => {
+  it('applySorted keeps the leaf, path and cached hashes of a key set to the bytes it holds', () => {
     const t = new SparseMerkleTree();
     t.set(utf8('k'), utf8('v'));
     t.set(utf8('other'), utf8('x'));
+    t.root();
+    const top = t.rootNode;
     const h = keyHashOf(utf8('k'));
-    assert.equal(t.holdsHashed(h, utf8('v')), true);
-    assert.equal(t.holdsHashed(h, utf8('w')), false);
-    assert.equal(t.holdsHashed(h, utf8('vv')), false);
-    assert.equal(t.holdsHashed(keyHashOf(utf8('absent')), utf8('v')), false);
-    t.delete(utf8('k'));
-    assert.equal(t.holdsHashed(h, utf8('v')), false);
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('v') }]);
+    assert.equal(t.rootNode, top);
+    assert.equal(t.stale, false);
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('w') }]);
+    assert.equal(t.stale, true);
+    assert.deepEqual(t.get(utf8('k')), utf8('w'));
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: undefined }]);
+    assert.equal(t.size, 1);
+    assert.equal(hex(t.root()), hex(refRoot(new Map([[hex(utf8('other')), utf8('x')]]))));
   });
 
   it('refuses empty keys and values (an ICS-23 leaf op cannot prove them)', () => {
@@ -180,6 +185,58 @@ describe('SparseMerkleTree: properties', () => {
         assert.deepEqual(keys, [...keys].sort());
         assert.deepEqual(contentsOf(t), new Map([...model].map(([k, v]) => [k, hex(v)])));
       }),
+      { numRuns: NUM_RUNS * 3 },
+    );
+  });
+
+  it('applySorted leaves the tree that set and delete one by one leave, versions untouched', () => {
+    // Each batch holds each key's last op, in key-hash order.
+    const batchOf = (ops: readonly Op[]) =>
+      [...new Map(ops.map((op) => [hex(op.key), op])).values()]
+        .map((op) => ({
+          keyHash: keyHashOf(op.key),
+          key: op.key,
+          value: op.kind === 'set' ? op.value : undefined,
+        }))
+        .sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
+    fc.assert(
+      fc.property(
+        mapArb(30),
+        fc.array(pooledOps, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        (initial, batches, hashFirst, takeVersion) => {
+          const t = treeOf(initial);
+          const sequential = treeOf(initial);
+          const model = new Map(initial);
+          if (hashFirst) t.root();
+          const before = takeVersion ? t.snapshot() : undefined;
+          for (const ops of batches) {
+            // Hashes cached between batches must be dropped where a later batch changes things,
+            // whether the nodes are changed in place (this epoch) or copied (a version's).
+            t.applySorted(batchOf(ops));
+            for (const op of ops) apply(sequential, model, op);
+            assert.equal(hex(t.root()), hex(refRoot(model)));
+            assert.equal(t.size, model.size);
+            assert.deepEqual(contentsOf(t), new Map([...model].map(([k, v]) => [k, hex(v)])));
+          }
+          // The same shape as writes one at a time: both take the same later writes alike.
+          const m1 = new Map(model);
+          const m2 = new Map(model);
+          for (const op of batches[0]!.slice(0, 5)) {
+            apply(t, m1, op);
+            apply(sequential, m2, op);
+            assert.equal(hex(t.root()), hex(sequential.root()));
+          }
+          if (before !== undefined) {
+            assert.equal(hex(before.root()), hex(refRoot(initial)));
+            assert.deepEqual(
+              contentsOf(before),
+              new Map([...initial].map(([k, v]) => [k, hex(v)])),
+            );
+          }
+        },
+      ),
       { numRuns: NUM_RUNS * 3 },
     );
   });
