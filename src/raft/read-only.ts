@@ -52,6 +52,11 @@ export class ReadOnly {
     return out;
   }
 
+  /** Whether the request with `context` is still waiting for its quorum. */
+  isPending(context: Uint8Array): boolean {
+    return this.pending.has(bytesKey(context));
+  }
+
   lastPendingContext(): Uint8Array | undefined {
     const key = this.queue[this.queue.length - 1];
     return key === undefined ? undefined : this.pending.get(key)!.request.context;

@@ -19,6 +19,19 @@ function reads(c: TestCluster, id: number): [string, number][] {
   return c.node(id).readStates.map((rs) => [text(rs.context), rs.index]);
 }
 
+/** Issues read `r` on leader 1, answers its heartbeats from `answering` only, settles. */
+function readAnsweredBy(c: TestCluster, r: string, answering: readonly number[]): Message[] {
+  c.node(1).rawNode.readIndex(ctx(r));
+  const round = heartbeats(c.drain());
+  for (const m of round) if (answering.includes(m.to)) c.deliver(m);
+  c.deliverAll(c.drain());
+  c.drain();
+  return round;
+}
+
+/** The contexts of the reads leader 1 has been answered, in order. */
+const answered = (c: TestCluster): string[] => reads(c, 1).map(([r]) => r);
+
 describe('ReadIndex (safe)', () => {
   it('is answered once a heartbeat round confirms a quorum still follows the leader', () => {
     const c = new TestCluster(ids(1, 2, 3, 4, 5));
@@ -126,6 +139,65 @@ describe('ReadIndex (safe)', () => {
     assert.equal(read[0], 'early');
     assert.ok(read[1] >= r2.raftLog.allEntries().findIndex((e) => e.term === r2.term) + 1);
     assert.equal(r2.raftLog.termOrUndefined(r2.raftLog.committed), r2.term);
+  });
+
+  it('once a round is confirmed, the next asks only the followers whose answers made the quorum', () => {
+    const c = new TestCluster(ids(1, 2, 3, 4, 5));
+    c.elect(1);
+    // Followers 3 and 5 answer first: with the leader, that is three of five.
+    const first = readAnsweredBy(c, 'r1', [3, 5]);
+    assert.deepEqual(
+      first.map((m) => m.to),
+      [2, 3, 4, 5],
+      'the first round goes to everyone',
+    );
+    assert.deepEqual(answered(c), ['r1']);
+    const second = readAnsweredBy(c, 'r2', [2, 3, 4, 5]);
+    assert.deepEqual(
+      second.map((m) => [m.to, text(m.context)]),
+      [
+        [3, 'r2'],
+        [5, 'r2'],
+      ],
+    );
+    assert.deepEqual(answered(c), ['r1', 'r2']);
+  });
+
+  it('a targeted round left unanswered sends the next round to everyone', () => {
+    const c = new TestCluster(ids(1, 2, 3));
+    c.elect(1);
+    readAnsweredBy(c, 'r1', [2]);
+    // The next round asks follower 2 alone, and 2 is gone: its heartbeat is lost.
+    const second = readAnsweredBy(c, 'r2', []);
+    assert.deepEqual(
+      second.map((m) => m.to),
+      [2],
+    );
+    // Follower 3's answer confirms r3, and with it r2, which was queued before it.
+    const third = readAnsweredBy(c, 'r3', [3]);
+    assert.deepEqual(
+      third.map((m) => [m.to, text(m.context)]),
+      [
+        [2, 'r3'],
+        [3, 'r3'],
+      ],
+    );
+    assert.deepEqual(answered(c), ['r1', 'r2', 'r3']);
+  });
+
+  it('a tick heartbeat carries a pending targeted round to every follower', () => {
+    const c = new TestCluster(ids(1, 2, 3));
+    c.elect(1);
+    readAnsweredBy(c, 'r1', [2]);
+    const second = readAnsweredBy(c, 'r2', []);
+    assert.deepEqual(
+      second.map((m) => m.to),
+      [2],
+    );
+    // Follower 2 never answers; the leader's next heartbeat tick asks 3 as well.
+    c.isolate(2);
+    c.tickUntil(() => reads(c, 1).length === 2, 10);
+    assert.deepEqual(answered(c), ['r1', 'r2']);
   });
 
   it('a single-voter cluster answers at once', () => {
