@@ -21,15 +21,17 @@
  * Nothing but the job writes to the tree while it runs (MerkleState finishes it before any
  * other use of the tree), so after its last step the tree holds exactly the state at `index`.
  */
-import { keyHashOf, type SmtChange, type SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
+import {
+  keyHashOf,
+  sortByKeyHash,
+  type SmtChange,
+  type SparseMerkleTree,
+} from '../merkle/sparse-merkle-tree.js';
 import type { StoredEntry } from './keyspace.js';
 import { canonicalValue, treeKeyOf } from './merkle-values.js';
 
 /** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
 export type FrozenState = StoredEntry | Uint8Array | undefined;
-
-const byKeyHash = (a: SmtChange, b: SmtChange): number =>
-  a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
 
 export class RootJob {
   /** The database being hashed, and where in its changes. */
@@ -109,11 +111,10 @@ export class RootJob {
     const changes = this.parts[this.part]!;
     this.parts[this.part] = [];
     if (changes.length > 0) {
-      changes.sort(byKeyHash);
       // One descent for the whole part; a key rewritten with the value it had at the previous
       // root (a SET of the same bytes, an EXPIRE that changed nothing) leaves its leaf and
       // path, cached hashes included, as they are.
-      this.tree.applySorted(changes);
+      this.tree.applySorted(sortByKeyHash(changes, 1));
       this.tree.hashPrefix(this.part);
     }
     this.part++;

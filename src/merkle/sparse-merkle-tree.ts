@@ -400,6 +400,28 @@ export class SparseMerkleTree implements SmtView {
       w.hash = undefined;
       return w;
     }
+    if (hi - lo === 1) {
+      // The common cases, without building a subtree: one change to this very leaf, or one
+      // key set where nothing was.
+      const c = changes[lo]!;
+      if (node === null) {
+        if (c.value === undefined) return null;
+        this.count++;
+        return new SmtLeaf(c.keyHash, c.key, c.value, this.epoch);
+      }
+      if (c.keyHash === node.keyHash) {
+        if (c.value === undefined) {
+          this.count--;
+          return null;
+        }
+        if (bytesEqual(c.value, node.value)) return node;
+        if (node.epoch !== this.epoch) return new SmtLeaf(c.keyHash, c.key, c.value, this.epoch);
+        node.key = c.key;
+        node.value = c.value;
+        node.hash = undefined;
+        return node;
+      }
+    }
     // An empty spot or a single leaf: what ends up here are that leaf (unless a change
     // replaces or deletes it) and the keys set below; build their compressed subtree.
     const leaves: SmtLeaf[] = [];
@@ -529,8 +551,55 @@ function buildSubtree(
 }
 
 /** Order of leaves by key hash (latin1 strings compare in byte order). */
-function byKeyHash(a: SmtLeaf, b: SmtLeaf): number {
+function byKeyHash(a: { readonly keyHash: string }, b: { readonly keyHash: string }): number {
   return a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0;
+}
+
+/** Buckets above this size are sorted by comparison rather than by insertion. */
+const INSERTION_SORT_MAX = 24;
+
+/**
+ * @internal `items` sorted by key hash, stably (equal hashes keep their order), given that
+ * every item's hash starts with the same `skip` bytes (0, or 1 for one part of a RootJob).
+ * Key hashes are SHA-256 outputs, spread evenly: a counting sort on the next bits, with about
+ * as many buckets as items, leaves a bucket or two per item, each finished by insertion. That
+ * is a few string comparisons per item instead of log2(n) of them.
+ */
+export function sortByKeyHash<T extends { readonly keyHash: string }>(
+  items: readonly T[],
+  skip: number,
+): T[] {
+  const n = items.length;
+  if (n < 2 * INSERTION_SORT_MAX) return [...items].sort(byKeyHash);
+  const bits = Math.min(16, 32 - Math.clz32(n - 1));
+  const bucketOf = (x: T): number =>
+    ((x.keyHash.charCodeAt(skip) << 8) | x.keyHash.charCodeAt(skip + 1)) >>> (16 - bits);
+  const buckets = 1 << bits;
+  const counts = new Uint32Array(buckets + 1);
+  for (const x of items) counts[bucketOf(x) + 1]!++;
+  for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
+  const out = new Array<T>(n);
+  const next = counts.slice(0, buckets);
+  for (const x of items) out[next[bucketOf(x)]!++] = x;
+  for (let b = 0; b < buckets; b++) {
+    const lo = counts[b]!;
+    const hi = counts[b + 1]!;
+    if (hi - lo > INSERTION_SORT_MAX) {
+      const sorted = out.slice(lo, hi).sort(byKeyHash);
+      for (let i = lo; i < hi; i++) out[i] = sorted[i - lo]!;
+      continue;
+    }
+    for (let i = lo + 1; i < hi; i++) {
+      const x = out[i]!;
+      let j = i - 1;
+      while (j >= lo && byKeyHash(out[j]!, x) > 0) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = x;
+    }
+  }
+  return out;
 }
 
 /**
@@ -570,30 +639,7 @@ export class SmtBuilder {
 
   /** The leaves in key-hash order, one per key (the last added wins). */
   private sorted(): SmtLeaf[] {
-    const leaves = this.leaves;
-    const buckets = 1 << 16;
-    const counts = new Uint32Array(buckets + 1);
-    const bucketOf = (l: SmtLeaf): number =>
-      (l.keyHash.charCodeAt(0) << 8) | l.keyHash.charCodeAt(1);
-    for (const l of leaves) counts[bucketOf(l) + 1]!++;
-    for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
-    const out = new Array<SmtLeaf>(leaves.length);
-    const next = counts.slice(0, buckets);
-    for (const l of leaves) out[next[bucketOf(l)]!++] = l;
-    // Each bucket holds a few leaves: insertion sort, stable, so equal keys keep their order.
-    for (let b = 0; b < buckets; b++) {
-      const lo = counts[b]!;
-      const hi = counts[b + 1]!;
-      for (let i = lo + 1; i < hi; i++) {
-        const x = out[i]!;
-        let j = i - 1;
-        while (j >= lo && byKeyHash(out[j]!, x) > 0) {
-          out[j + 1] = out[j]!;
-          j--;
-        }
-        out[j + 1] = x;
-      }
-    }
+    const out = sortByKeyHash(this.leaves, 0);
     // Drop all but the last of equal keys.
     let w = 0;
     for (let i = 0; i < out.length; i++) {
