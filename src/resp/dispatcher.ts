@@ -105,13 +105,14 @@ function subcommandRefusal(argv: readonly Buffer[], name: string): string | unde
 }
 
 /**
- * Replies whose RESP3 type is richer than the state machine's plain list: HGETALL is a map,
- * HRANDFIELD ... WITHVALUES a list of [field, value] pairs (flat lists in RESP2, as in Redis).
+ * Replies whose RESP3 type is richer than the state machine's plain list: HGETALL and LCS ...
+ * IDX are maps, HRANDFIELD ... WITHVALUES a list of [field, value] pairs (flat lists in RESP2,
+ * as in Redis).
  */
-const SHAPED = new Set(['hgetall', 'hrandfield']);
+const SHAPED = new Set(['hgetall', 'hrandfield', 'lcs']);
 
 function writeShaped(w: ReplyWriter, name: string, argv: readonly Buffer[], r: Result): void {
-  if (Array.isArray(r) && name === 'hgetall') {
+  if (Array.isArray(r) && (name === 'hgetall' || name === 'lcs')) {
     const items = r as readonly Result[];
     w.mapHeader(items.length / 2);
     for (const item of items) writeResult(w, item);

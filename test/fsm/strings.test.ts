@@ -151,4 +151,31 @@ describe('string commands', () => {
     d.run('SET', 'k', 'again');
     assert.equal(d.run('__expire', 'k'), 0, 'a key written again is not swept');
   });
+
+  it('LCS: string, length and ranges; a table over the bulk limit is refused, not built', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'a', 'ohmytext');
+    d.run('SET', 'b', 'mynewtext');
+    assert.equal(show(d.read('LCS', 'a', 'b')), 'mytext');
+    assert.equal(show(d.read('LCS', 'a', 'b', 'LEN')), 6);
+    assert.deepEqual(show(d.read('LCS', 'a', 'b', 'IDX', 'MINMATCHLEN', '4', 'WITHMATCHLEN')), [
+      'matches',
+      [[[4, 7], [5, 8], 4]],
+      'len',
+      6,
+    ]);
+    assert.equal(show(d.read('LCS', 'a', 'nokey')), '');
+    d.run('HSET', 'h', 'f', 'v');
+    assert.equal(
+      show(d.read('LCS', 'a', 'h')),
+      '!ERR The specified keys must contain string values',
+    );
+    // (12,000 + 1)^2 cells of 4 bytes is over 512 MB.
+    d.run('SET', 'x', 'x'.repeat(12_000));
+    d.run('SET', 'y', 'y'.repeat(12_000));
+    assert.equal(
+      show(d.read('LCS', 'x', 'y', 'LEN')),
+      '!ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len',
+    );
+  });
 });

@@ -340,6 +340,18 @@ const STRING_GENS: readonly Gen[] = [
   (r) => ({ argv: ['STRLEN', k(r)] }),
   (r) => ({ argv: [r.pick(['GETRANGE', 'SUBSTR']), k(r), r.pick(RANGES), r.pick(RANGES)] }),
   (r) => ({ argv: ['SETRANGE', k(r), r.pick(OFFSETS), r.pick(['', 'X', 'abc', '\u0000'])] }),
+  (r) => ({
+    argv: [
+      'LCS',
+      k(r),
+      k(r),
+      ...r.some(
+        ['LEN', 'IDX', 'IDX', 'WITHMATCHLEN', 'MINMATCHLEN', r.pick(['0', '2', '-1'])],
+        0,
+        3,
+      ),
+    ],
+  }),
 ];
 
 const KEY_GENS: readonly Gen[] = [
@@ -473,6 +485,7 @@ const ARITY_GENS: readonly Gen[] = [
       ['STRLEN'],
       ['GETRANGE', 'a', '0'],
       ['SETRANGE', 'a', '0'],
+      ['LCS', 'a'],
     ]),
   }),
   (r) => ({
