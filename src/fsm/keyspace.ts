@@ -8,6 +8,12 @@ export interface StringValue {
   readonly type: 'string';
   /** Never mutated in place: a write replaces the Buffer. */
   readonly value: Buffer;
+  /**
+   * Last written by APPEND or SETRANGE on an existing string (or SETRANGE creating one): Redis
+   * edits such a string in place, which leaves it "raw" for OBJECT ENCODING whatever its
+   * content. Not part of the value: proofs, replies and comparisons ignore it.
+   */
+  readonly raw?: true;
 }
 
 export interface HashValue {

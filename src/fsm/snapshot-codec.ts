@@ -4,28 +4,32 @@ import type { StoredEntry } from './keyspace.js';
 /**
  * The state machine image inside a Raft snapshot:
  *
- *   "RDKV" | u8 version (3) | f64 clock | u32 member JSON length | member JSON
+ *   "RDKV" | u8 version (4) | f64 clock | u32 member JSON length | member JSON
  *   | u8 database count | per database: u32 key count | per key:
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
- *       string (type 0): u32 len | bytes;
+ *       string (type 0, or 2 for one edited in place, StringValue.raw): u32 len | bytes;
  *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
  *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
- *   then (version 3) u8 1 | u32 length | the verifiable-state section (merkle-snapshot-codec.ts,
- *   which holds the state root), or u8 0 when the node keeps no Merkle state
+ *   then (version 3 and later) u8 1 | u32 length | the verifiable-state section
+ *   (merkle-snapshot-codec.ts, which holds the state root), or u8 0 when the node keeps no
+ *   Merkle state
  *
  * The member JSON is an array of MemberInfo; a learner the leader is to promote once it has
  * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
- * Version 2 images (no section) are still read: their state is restored unchecked and its
- * root recomputed. The snapshot file that wraps the image carries the checksum; this layer
+ * Version 3 images (no type 2) and version 2 images (no section either) are still read; a
+ * version 2 image's state is restored unchecked and its root recomputed. The snapshot file that wraps the image carries the checksum; this layer
  * still checks its own structure so that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
-const VERSION = 3;
+const VERSION = 4;
+/** The last version without strings of type 2. */
+const VERSION_WITHOUT_RAW = 3;
 /** The last version without the verifiable-state section. */
 const VERSION_WITHOUT_MERKLE = 2;
 const TYPE_STRING = 0;
 const TYPE_HASH = 1;
+const TYPE_RAW_STRING = 2;
 
 export interface SnapshotImage {
   readonly dbs: ReadonlyMap<string, StoredEntry>[];
@@ -173,7 +177,8 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       off = out.writeUInt32BE(k.length, off);
       off += out.write(k, off, 'latin1');
       const v = e.value;
-      off = out.writeUInt8(v.type === 'string' ? TYPE_STRING : TYPE_HASH, off);
+      const type = v.type === 'hash' ? TYPE_HASH : v.raw === true ? TYPE_RAW_STRING : TYPE_STRING;
+      off = out.writeUInt8(type, off);
       off = out.writeDoubleBE(e.expireAt, off);
       off = out.writeDoubleBE(e.version, off);
       if (v.type === 'string') {
@@ -248,9 +253,9 @@ export function readSnapshot(data: Uint8Array): {
   need(4 + 1 + 8 + 4);
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new SnapshotFormatError('bad magic');
   off = 4;
-  const version = buf.readUInt8(off++);
-  if (version !== VERSION && version !== VERSION_WITHOUT_MERKLE) {
-    throw new SnapshotFormatError(`unknown version ${version}`);
+  const format = buf.readUInt8(off++);
+  if (format !== VERSION && format !== VERSION_WITHOUT_RAW && format !== VERSION_WITHOUT_MERKLE) {
+    throw new SnapshotFormatError(`unknown version ${format}`);
   }
   const clock = buf.readDoubleBE(off);
   off += 8;
@@ -308,6 +313,8 @@ export function readSnapshot(data: Uint8Array): {
       };
       if (type === TYPE_STRING) {
         db.set(key, { value: { type: 'string', value: bytes() }, expireAt, version });
+      } else if (type === TYPE_RAW_STRING && format >= VERSION) {
+        db.set(key, { value: { type: 'string', value: bytes(), raw: true }, expireAt, version });
       } else if (type === TYPE_HASH) {
         need(4);
         const count = buf.readUInt32BE(off);
@@ -343,7 +350,7 @@ export function readSnapshot(data: Uint8Array): {
     tombstones.push(t);
   }
   let merkle: Buffer | undefined;
-  if (version === VERSION) {
+  if (format !== VERSION_WITHOUT_MERKLE) {
     need(1);
     const present = buf.readUInt8(off++);
     if (present === 1) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatFloat } from '../../src/fsm/commands/context.js';
+import { objectEncoding } from '../../src/fsm/commands/keys.js';
+import { KvStateMachine } from '../../src/fsm/kv-state-machine.js';
 import { FsmDriver, show } from './state-machine-harness.js';
 
 describe('string commands', () => {
@@ -177,5 +179,38 @@ describe('string commands', () => {
       show(d.read('LCS', 'x', 'y', 'LEN')),
       '!ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len',
     );
+  });
+
+  it('a string edited in place stays raw through a snapshot; version 3 images still load', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'n', '12');
+    d.run('APPEND', 'n', '3');
+    d.run('SET', 'plain', '7');
+    const encoding = (fsm: KvStateMachine, key: string): unknown => {
+      const e = fsm.dbs[0]!.entries.get(key)!;
+      return objectEncoding(e.value);
+    };
+    assert.equal(encoding(d.fsm, 'n'), 'raw');
+    const image = d.fsm.snapshot().serialize();
+    const copy = new KvStateMachine();
+    copy.restore(image);
+    assert.equal(encoding(copy, 'n'), 'raw');
+    assert.equal(encoding(copy, 'plain'), 'int');
+    assert.deepEqual(copy.merkle!.root().root, d.fsm.merkle!.root().root, 'not in the value');
+    // The same image as version 3 wrote it, before type 2 existed: plain strings only.
+    const d3 = new FsmDriver();
+    d3.run('SET', 'n', '123');
+    const v3 = Buffer.from(d3.fsm.snapshot().serialize());
+    assert.equal(v3[4], 4);
+    v3[4] = 3;
+    const old = new KvStateMachine();
+    old.restore(v3);
+    assert.equal(encoding(old, 'n'), 'int');
+    // ...and a type 2 string in a version 3 image is refused, not guessed at.
+    const forged = Buffer.from(image);
+    forged[4] = 3;
+    assert.throws(() => {
+      new KvStateMachine().restore(forged);
+    }, /invalid state machine snapshot/);
   });
 });

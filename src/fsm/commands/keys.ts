@@ -283,12 +283,14 @@ function intEncoded(v: Buffer): bigint | undefined {
 }
 
 /**
- * The encoding Redis would report for a value of this content. Redis also remembers history
- * (APPEND and SETRANGE results stay "raw", a hash once converted stays "hashtable"); we
- * derive it from the content alone so that it is the same on every replica.
+ * The encoding Redis would report for this value. Strings edited in place by APPEND or
+ * SETRANGE stay "raw", as in Redis (StringValue.raw, part of the replicated state). Redis also
+ * remembers that a hash once converted stays "hashtable"; that one is derived from the content
+ * alone here.
  */
 export function objectEncoding(v: Value): string {
   if (v.type === 'string') {
+    if (v.raw === true) return 'raw';
     if (intEncoded(v.value) !== undefined) return 'int';
     return v.value.length <= 44 ? 'embstr' : 'raw';
   }

@@ -34,6 +34,11 @@ function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number
   ctx.db.set(key, { value: { type: 'string', value }, expireAt, version: ctx.index });
 }
 
+/** `store` for a string edited in place in Redis (APPEND, SETRANGE): see StringValue.raw. */
+function storeEdited(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
+  ctx.db.set(key, { value: { type: 'string', value, raw: true }, expireAt, version: ctx.index });
+}
+
 /** The expiry option of SET or GETEX, checked only once all options have been parsed. */
 interface ExpiryArg {
   readonly arg: Buffer;
@@ -270,8 +275,13 @@ function append(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (error !== undefined) return error;
   const old = entry?.value.value;
   if (old !== undefined && old.length + argv[2]!.length > MAX_STRING_BYTES) return TOO_BIG;
-  const value = old === undefined ? argv[2]! : Buffer.concat([old, argv[2]!]);
-  store(ctx, key, value, entry?.expireAt ?? 0);
+  if (old === undefined) {
+    // A new key: Redis stores the argument as any SET would.
+    store(ctx, key, argv[2]!, 0);
+    return argv[2]!.length;
+  }
+  const value = Buffer.concat([old, argv[2]!]);
+  storeEdited(ctx, key, value, entry!.expireAt);
   return value.length;
 }
 
@@ -318,7 +328,7 @@ function setrange(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const value = Buffer.alloc(Math.max(old.length, offset + patch.length));
   old.copy(value, 0);
   patch.copy(value, offset);
-  store(ctx, key, value, entry?.expireAt ?? 0);
+  storeEdited(ctx, key, value, entry?.expireAt ?? 0);
   return value.length;
 }
 
