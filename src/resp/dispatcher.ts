@@ -54,7 +54,7 @@ const SUBCOMMANDS = new Map([
   ],
 ]);
 /** Local commands that may be queued inside MULTI and run at EXEC (answered in place). */
-const QUEUEABLE_LOCAL = new Set(['ping', 'echo', 'select', 'time', 'leader']);
+const QUEUEABLE_LOCAL = new Set(['ping', 'echo', 'select', 'time', 'leader', 'auth']);
 
 const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 

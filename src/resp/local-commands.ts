@@ -143,16 +143,25 @@ function passwordMatches(given: Buffer | undefined, password: string): boolean {
   return timingSafeEqual(digest(given), digest(password));
 }
 
+/**
+ * AUTH user pass and HELLO ... AUTH user pass, as Redis's ACL sees them with only the default
+ * user: that user, with the configured password, or with any password when none is configured
+ * (Redis's default user is then "nopass"). Every other user name is refused.
+ */
+function credentialsAccepted(ctx: LocalContext, user: string, password: Buffer): boolean {
+  if (user !== 'default') return false;
+  return ctx.server.requirepass === '' || passwordMatches(password, ctx.server.requirepass);
+}
+
 function auth(ctx: LocalContext, argv: Buffer[]): Outcome {
   if (argv.length > 3) return error('ERR syntax error');
-  if (ctx.server.requirepass === '') {
+  if (argv.length === 2 && ctx.server.requirepass === '') {
     return error(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
   }
   const user = argv.length === 3 ? str(argv[1]) : 'default';
-  const passed = passwordMatches(argv[argv.length - 1], ctx.server.requirepass);
-  if (user !== 'default' || !passed) return error(WRONGPASS);
+  if (!credentialsAccepted(ctx, user, argv[argv.length - 1]!)) return error(WRONGPASS);
   ctx.conn.authenticated = true;
   return OK;
 }
@@ -171,9 +180,7 @@ function hello(ctx: LocalContext, argv: Buffer[]): Outcome {
   for (; i < argv.length; i++) {
     const opt = str(argv[i]).toUpperCase();
     if (opt === 'AUTH' && i + 2 < argv.length) {
-      const user = str(argv[i + 1]);
-      const passed = passwordMatches(argv[i + 2], ctx.server.requirepass);
-      if (user !== 'default' || !passed) return error(WRONGPASS);
+      if (!credentialsAccepted(ctx, str(argv[i + 1]), argv[i + 2]!)) return error(WRONGPASS);
       ctx.conn.authenticated = true;
       i += 2;
     } else if (opt === 'SETNAME' && i + 1 < argv.length) {

@@ -456,6 +456,16 @@ export const UNKNOWN_COMMANDS: readonly string[] = ['nosuchcmd', 'gett', 'hsett'
 const CONNECTION_GENS: readonly Gen[] = [
   (r) => ({ argv: r.pick([['PING'], ['PING', 'hi'], ['PING', 'a', 'b'], ['ping', '']]) }),
   (r) => ({ argv: r.pick([['ECHO', 'x'], ['ECHO'], ['ECHO', BIN_KEY], ['ECHO', 'a', 'b']]) }),
+  // No password is configured on either side: the default user takes any password.
+  (r) => ({
+    argv: r.pick([
+      ['AUTH', 'default', 'anything'],
+      ['AUTH', 'default', ''],
+      ['AUTH', 'someone', 'x'],
+      ['AUTH', 'x'],
+      ['AUTH', 'a', 'b', 'c'],
+    ]),
+  }),
   (r) => ({ argv: ['SELECT', r.pick(DBS)] }),
   (r) => ({ argv: [r.pick(['NOSUCHCMD', 'GETT', 'hsett']), ...r.some(['a', 'b', BIN_KEY], 0, 2)] }),
   // Redis quotes arguments only up to 128 bytes.
