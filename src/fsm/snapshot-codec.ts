@@ -18,8 +18,9 @@ import type { StoredEntry } from './keyspace.js';
  * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
  * Version 3 images (no type 2) and version 2 images (no section either) are still read; a
- * version 2 image's state is restored unchecked and its root recomputed. The snapshot file that wraps the image carries the checksum; this layer
- * still checks its own structure so that a bad image is refused rather than half-loaded.
+ * version 2 image's state is restored unchecked and its root recomputed. The snapshot file
+ * that wraps the image carries the checksum; this layer still checks its own structure so
+ * that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
 const VERSION = 4;
@@ -78,7 +79,7 @@ export interface FrozenImage {
   readonly merkle?: Uint8Array | undefined;
 }
 
-function columnsOf<V>(map: ReadonlyMap<string, V>): Columns<V> {
+function columnsOf<V>(map: ReadonlyMap<string, V>): { keys: string[]; values: V[] } {
   return { keys: [...map.keys()], values: [...map.values()] };
 }
 
@@ -86,14 +87,14 @@ function columnsOf<V>(map: ReadonlyMap<string, V>): Columns<V> {
 export function freezeImage(image: SnapshotImage): FrozenImage {
   return {
     dbs: image.dbs.map((db) => {
-      const values = [...db.values()];
+      const { keys, values } = columnsOf(db);
       for (let i = 0; i < values.length; i++) {
         const e = values[i]!;
         if (e.value.type === 'hash') {
           values[i] = { ...e, value: { type: 'hash', fields: new Map(e.value.fields) } };
         }
       }
-      return { keys: [...db.keys()], values };
+      return { keys, values };
     }),
     tombstones: image.tombstones.map((t) => columnsOf(t)),
     members: image.members,

@@ -276,46 +276,6 @@ export class SparseMerkleTree implements SmtView {
     if (key.length === 0) throw new RangeError('SMT keys must be non-empty (ICS-23 leaf op)');
     if (value.length === 0) throw new RangeError('SMT values must be non-empty (ICS-23 leaf op)');
     const keyHash = sha256Latin1(key);
-    this.insert(
-      keyHash,
-      key,
-      value,
-      options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined,
-    );
-  }
-
-  /**
-   * @internal Brings a batch of changes into the tree in one descent: `changes` are sorted by
-   * key hash (`keyHashOf`), one per key, a value to set or undefined to delete, each meeting
-   * `set`'s contract. The result is the tree that `set` and `delete` on each change would leave,
-   * but every node on the changed paths is visited once rather than once per key below it, and
-   * a key set to the bytes it already holds leaves its leaf and path (and their cached hashes)
-   * as they are.
-   */
-  applySorted(changes: readonly SmtChange[]): void {
-    if (changes.length === 0) return;
-    this.top = this.merge(this.top, 0, changes, 0, changes.length);
-  }
-
-  /**
-   * @internal Hashes, and caches, whatever changed in the subtree of the keys whose hash
-   * starts with byte `prefix`: the part of `root()`'s work that depends only on those keys,
-   * so that a caller can spread a root over many small steps.
-   */
-  hashPrefix(prefix: number): void {
-    let node = this.top;
-    for (let depth = 0; depth < 8 && node instanceof SmtInner; depth++) {
-      node = ((prefix >>> (7 - depth)) & 1) === 0 ? node.left : node.right;
-    }
-    nodeHash(node);
-  }
-
-  private insert(
-    keyHash: string,
-    key: Uint8Array,
-    value: Uint8Array,
-    leafHash: string | undefined,
-  ): void {
     const epoch = this.epoch;
 
     let parent: SmtInner | null = null;
@@ -335,6 +295,7 @@ export class SparseMerkleTree implements SmtView {
       depth++;
     }
 
+    const leafHash = options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined;
     if (node === null) {
       const fresh = new SmtLeaf(keyHash, key, value, epoch);
       fresh.hash = leafHash;
@@ -369,6 +330,32 @@ export class SparseMerkleTree implements SmtView {
     }
     this.attach(parent, side, sub);
     this.count++;
+  }
+
+  /**
+   * @internal Brings a batch of changes into the tree in one descent: `changes` are sorted by
+   * key hash (`keyHashOf`), one per key, a value to set or undefined to delete, each meeting
+   * `set`'s contract. The result is the tree that `set` and `delete` on each change would leave,
+   * but every node on the changed paths is visited once rather than once per key below it, and
+   * a key set to the bytes it already holds leaves its leaf and path (and their cached hashes)
+   * as they are.
+   */
+  applySorted(changes: readonly SmtChange[]): void {
+    if (changes.length === 0) return;
+    this.top = this.merge(this.top, 0, changes, 0, changes.length);
+  }
+
+  /**
+   * @internal Hashes, and caches, whatever changed in the subtree of the keys whose hash
+   * starts with byte `prefix`: the part of `root()`'s work that depends only on those keys,
+   * so that a caller can spread a root over many small steps.
+   */
+  hashPrefix(prefix: number): void {
+    let node = this.top;
+    for (let depth = 0; depth < 8 && node instanceof SmtInner; depth++) {
+      node = ((prefix >>> (7 - depth)) & 1) === 0 ? node.left : node.right;
+    }
+    nodeHash(node);
   }
 
   /** The subtree at `depth` that holds `node` with changes[lo, hi) applied. */
@@ -456,10 +443,7 @@ export class SparseMerkleTree implements SmtView {
   /** Removes `key`; returns whether it was present. */
   delete(key: Uint8Array): boolean {
     checkKey(key);
-    return this.remove(sha256Latin1(key));
-  }
-
-  private remove(keyHash: string): boolean {
+    const keyHash = sha256Latin1(key);
     // Look first, so that deleting an absent key copies and dirties nothing.
     if (findLeaf(this.top, keyHash) === undefined) return false;
 
@@ -604,8 +588,8 @@ export function sortByKeyHash<T extends { readonly keyHash: string }>(
 
 /**
  * Bulk construction (a full rebuild, e.g. after a snapshot restore): `add` every entry, then
- * `finish`. The leaves are bucketed by the first 16 bits of their key hash and each small bucket
- * sorted, then the compressed tree is built over the sorted run, splitting each range where the
+ * `finish`. The leaves are sorted by key hash (sortByKeyHash, a counting sort), then the
+ * compressed tree is built over the sorted run, splitting each range where the
  * next path bit turns from 0 to 1. That replaces a root-to-leaf walk per key with about one
  * comparison per key; the nodes are the ones `set` would have made, hashes not yet computed.
  */

@@ -170,14 +170,8 @@ export class KvService {
    * confirms an index, and the data never crosses the network twice.
    */
   read(db: number, argv: readonly Buffer[], consistency: ReadConsistency): Promise<Result> {
-    // The hot path of every GET: one promise, not a chain of async functions.
-    const refused = this.divergedError();
-    if (refused !== undefined) return Promise.reject(refused);
-    return this.node.read(consistency).then(() => {
-      const late = this.divergedError();
-      if (late !== undefined) throw late;
-      return this.fsm.read(db, argv, this.clock());
-    });
+    // The hot path of every GET: a plain promise chain, not nested async functions.
+    return this.readable(consistency).then(() => this.fsm.read(db, argv, this.clock()));
   }
 
   /** Runs `fn` against local state once `consistency` allows (multi-key or custom reads). */
@@ -222,15 +216,13 @@ export class KvService {
    * from the leader's refuses every read, before and after the wait (the alarm may go off
    * meanwhile): its state cannot be trusted.
    */
-  private async readable(consistency: ReadConsistency): Promise<void> {
-    this.refuseIfDiverged();
-    await this.node.read(consistency);
-    this.refuseIfDiverged();
-  }
-
-  private refuseIfDiverged(): void {
+  private readable(consistency: ReadConsistency): Promise<void> {
     const refused = this.divergedError();
-    if (refused !== undefined) throw refused;
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.node.read(consistency).then(() => {
+      const late = this.divergedError();
+      if (late !== undefined) throw late;
+    });
   }
 
   /** Why reads are refused here (see `readable`), if they are. */

@@ -32,6 +32,22 @@ function readAnsweredBy(c: TestCluster, r: string, answering: readonly number[])
 /** The contexts of the reads leader 1 has been answered, in order. */
 const answered = (c: TestCluster): string[] => reads(c, 1).map(([r]) => r);
 
+/**
+ * Three voters, leader 1. Read r1 is confirmed by follower 2 alone, so read r2 asks follower
+ * 2 alone, and that heartbeat is lost: r2 is pending.
+ */
+function targetedRoundLost(): TestCluster {
+  const c = new TestCluster(ids(1, 2, 3));
+  c.elect(1);
+  readAnsweredBy(c, 'r1', [2]);
+  const second = readAnsweredBy(c, 'r2', []);
+  assert.deepEqual(
+    second.map((m) => m.to),
+    [2],
+  );
+  return c;
+}
+
 describe('ReadIndex (safe)', () => {
   it('is answered once a heartbeat round confirms a quorum still follows the leader', () => {
     const c = new TestCluster(ids(1, 2, 3, 4, 5));
@@ -164,15 +180,7 @@ describe('ReadIndex (safe)', () => {
   });
 
   it('a targeted round left unanswered sends the next round to everyone', () => {
-    const c = new TestCluster(ids(1, 2, 3));
-    c.elect(1);
-    readAnsweredBy(c, 'r1', [2]);
-    // The next round asks follower 2 alone, and 2 is gone: its heartbeat is lost.
-    const second = readAnsweredBy(c, 'r2', []);
-    assert.deepEqual(
-      second.map((m) => m.to),
-      [2],
-    );
+    const c = targetedRoundLost();
     // Follower 3's answer confirms r3, and with it r2, which was queued before it.
     const third = readAnsweredBy(c, 'r3', [3]);
     assert.deepEqual(
@@ -186,14 +194,7 @@ describe('ReadIndex (safe)', () => {
   });
 
   it('a tick heartbeat carries a pending targeted round to every follower', () => {
-    const c = new TestCluster(ids(1, 2, 3));
-    c.elect(1);
-    readAnsweredBy(c, 'r1', [2]);
-    const second = readAnsweredBy(c, 'r2', []);
-    assert.deepEqual(
-      second.map((m) => m.to),
-      [2],
-    );
+    const c = targetedRoundLost();
     // Follower 2 never answers; the leader's next heartbeat tick asks 3 as well.
     c.isolate(2);
     c.tickUntil(() => reads(c, 1).length === 2, 10);

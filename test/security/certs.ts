@@ -36,19 +36,17 @@ function openssl(args: readonly string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A directory of certificates; remove() deletes it. */
+/** openssl req arguments for a new unencrypted EC P-256 key written to `keyFile`. */
+function newKeyArgs(keyFile: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+}
+
 /** A new P-256 key and a self-signed certificate for it, valid two days, with extensions. */
 function selfSign(name: string, keyFile: string, certFile: string, extensions: string[]): void {
   openssl([
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
+    ...newKeyArgs(keyFile),
     '-out',
     certFile,
     '-days',
@@ -59,6 +57,7 @@ function selfSign(name: string, keyFile: string, certFile: string, extensions: s
   ]);
 }
 
+/** A directory of certificates; remove() deletes it. */
 export class CertDirectory {
   readonly dir = mkdtempSync(join(tmpdir(), 'redraft-certs-'));
 
@@ -110,21 +109,7 @@ export class CertDirectory {
         '',
       ].join('\n'),
     );
-    openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      csrFile,
-      '-subj',
-      `/CN=${name}`,
-    ]);
+    openssl(['req', '-new', ...newKeyArgs(keyFile), '-out', csrFile, '-subj', `/CN=${name}`]);
     openssl([
       'x509',
       '-req',
