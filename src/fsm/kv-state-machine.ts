@@ -15,7 +15,6 @@ import { CommandError, wrongArity, type Result } from './result.js';
 import {
   freezeImage,
   readSnapshot,
-  withMerkleSection,
   writeSnapshot,
   writeSnapshotInSlices,
 } from './snapshot-codec.js';
@@ -113,9 +112,6 @@ export class KvStateMachine implements StateMachine<Result> {
         options.onMerkleRecompute,
       );
       this.merkle = merkle;
-      this.onKeyChange((db, key, _index, entry) => {
-        merkle.markDirty(db, key, entry);
-      });
     }
   }
 
@@ -125,6 +121,9 @@ export class KvStateMachine implements StateMachine<Result> {
 
   private keyObserver(dbIndex: number): KeyObserver {
     return (key, entry) => {
+      // Called directly rather than as one more listener: a write's hottest call, kept out of
+      // the listener loop, whose call site sees several listeners and cannot inline any.
+      this.merkle?.markDirty(dbIndex, key, entry);
       for (const listener of this.keyListeners)
         listener(dbIndex, key, this.writeClock.index, entry);
     };
@@ -293,13 +292,13 @@ export class KvStateMachine implements StateMachine<Result> {
     return {
       serialize: () => writeSnapshot({ ...image, merkle: this.merkle?.snapshot().serialize() }),
       serializeDeferred: () => {
-        // Both frozen now, at this index; written and hashed between the next applies.
-        const state = writeSnapshotInSlices(freezeImage(image), nextTurn);
+        // Both frozen now, at this index; hashed, then written, between the next applies. The
+        // image waits for its Merkle section so that it is written once, section included:
+        // appending the section afterwards copied the whole image.
+        const frozen = freezeImage(image);
         const section = this.merkle?.snapshotDeferred();
-        if (section === undefined) return state;
-        return Promise.all([state, section]).then(([bytes, merkle]) =>
-          withMerkleSection(bytes, merkle),
-        );
+        if (section === undefined) return writeSnapshotInSlices(frozen, nextTurn);
+        return section.then((merkle) => writeSnapshotInSlices({ ...frozen, merkle }, nextTurn));
       },
     };
   }

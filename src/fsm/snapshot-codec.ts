@@ -221,23 +221,6 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
   return out;
 }
 
-/**
- * Adds the verifiable-state section to an image written without one (its last byte is then
- * the section's absent flag): the state is serialized when the snapshot is taken, the section
- * when its root is known (MerkleState.snapshotDeferred).
- */
-export function withMerkleSection(image: Buffer, section: Uint8Array): Buffer {
-  if (image.length === 0 || image[image.length - 1] !== 0) {
-    throw new Error('withMerkleSection: the image already ends with a section');
-  }
-  const out = Buffer.allocUnsafe(image.length + 4 + section.length);
-  image.copy(out, 0);
-  let off = out.writeUInt8(1, image.length - 1);
-  off = out.writeUInt32BE(section.length, off);
-  out.set(section, off);
-  return out;
-}
-
 export function readSnapshot(data: Uint8Array): {
   dbs: Map<string, StoredEntry>[];
   tombstones: Map<string, number>[];
