@@ -11,7 +11,11 @@ import {
   comparisonTable,
   consistencyTable,
   detailTable,
+  meanMerkleChange,
+  merkleCostTable,
+  worstMerkleChange,
   sameWorkload,
+  signedPercent,
   summaryTable,
   workloadLabel,
   workloadTable,
@@ -217,6 +221,52 @@ function benchmarkSection(context: ReportContext): string[] {
   ];
 }
 
+/** The issue's bound on the drop in write throughput that Merkle maintenance may cause, %. */
+export const MERKLE_MAX_DROP_PERCENT = 15;
+
+function merkleCostSection(context: ReportContext): string[] {
+  const { results, settings } = context;
+  if (results.merkleCost.length === 0) return [];
+  const rounds = settings.merkleRounds;
+  const change = meanMerkleChange(results.merkleCost);
+  const worst = worstMerkleChange(results.merkleCost);
+  const target = `the target (issue 5) is a drop of less than ${MERKLE_MAX_DROP_PERCENT}% in every row`;
+  const verdict =
+    change === undefined || worst === undefined
+      ? `Mean change over the SET rows: none, every row has a failed run; ${target}: not judged.`
+      : `Mean change over the SET rows: ${signedPercent(change)}; the largest drop: ` +
+        `${signedPercent(worst.change)} (${worst.row.tool}, ${worst.row.label}); ${target}: ` +
+        `${worst.change > -MERKLE_MAX_DROP_PERCENT ? 'met' : 'not met'}.`;
+  return [
+    '## The cost of Merkle maintenance',
+    '',
+    `Two fresh 3-member Redraft clusters, identical but for \`--no-merkle\` on one, both running ` +
+      `during the whole part, so that both see the same machine. With Merkle state, each write ` +
+      `marks its key as changed, and each checkpoint (every 10 s while keys change) or snapshot ` +
+      `computes the new root between applies; without it, neither happens. For each SET ` +
+      `workload, the load generator (${settings.warmupSeconds} s of warm-up, then ` +
+      `${settings.seconds} s measured) and redis-benchmark (about ${settings.rbSeconds} s) each ` +
+      `run ${rounds} round${rounds === 1 ? '' : 's'} against each cluster, alternating which ` +
+      `goes first (with Merkle first in odd rounds), so that a drift in the machine's load ` +
+      `falls on both alike. After the fill and after each of its runs, the cluster with Merkle ` +
+      `state is made to checkpoint and finish computing its root (\`MERKLE CHECKPOINT NOW\`), ` +
+      `so that no root work left from one run falls into the next, whichever cluster it ` +
+      `measures. That root work is the run's own, so it is charged to the run: the run's ops/s ` +
+      `are its requests over its time plus the time the root took, and its server CPU includes ` +
+      `the members' CPU meanwhile (as on a saturated machine, where root work and writes share ` +
+      `the cores; it overcharges a little, since the root also covers the keys the warm-up ` +
+      `wrote). Ops/s: the mean over the rounds, then each round's figure. Change: the mean with ` +
+      `Merkle against the mean without (negative: slower with Merkle). Server CPU µs/op: the ` +
+      `CPU time of the cluster's three members divided by the run's requests, mean over the ` +
+      `rounds.`,
+    '',
+    ...merkleCostTable(results.merkleCost),
+    '',
+    verdict,
+    '',
+  ];
+}
+
 function settingsSection(context: ReportContext): string[] {
   const { results, settings } = context;
   const clients = settings.clientCounts.join(' and ');
@@ -236,7 +286,10 @@ function settingsSection(context: ReportContext): string[] {
       `warm up; a run that comes out shorter than half that is repeated once.`,
     `- Order: per system (Redraft, then redis-server, then etcd): start, fill the key space, ` +
       `redis-benchmark, the load generator's workloads (SETs first), the read-consistency ` +
-      `runs, stop. Parts run: ${[...settings.parts].join(', ')}; systems: ${[...settings.systems].join(', ')}.`,
+      `runs, stop; between Redraft and redis-server, the Merkle-cost part: its two clusters ` +
+      `started together, both filled, then per SET workload the load generator's rounds and ` +
+      `redis-benchmark's, stop. Parts run: ${[...settings.parts].join(', ')}; systems: ` +
+      `${[...settings.systems].join(', ')}.`,
     '- Everything runs on one machine and competes for the same cores: the load generator or ' +
       'redis-benchmark with three Redraft or etcd members is four busy processes, against two ' +
       'for redis-server.',
@@ -263,6 +316,7 @@ export function reportMarkdown(context: ReportContext): string {
     ...loadSection(context),
     ...consistencySection(context),
     ...benchmarkSection(context),
+    ...merkleCostSection(context),
     ...settingsSection(context),
   ].join('\n');
 }

@@ -4,9 +4,10 @@
  * `--write-report` docs/benchmarks.md with its chart docs/benchmarks.svg (and a PNG of it
  * when rsvg-convert is installed: bench/install.sh installs it with everything else).
  *
- *   --only LIST        comma-separated parts (redis-benchmark, load, consistency) and/or
- *                      systems (redraft, redis, etcd); a kind not named runs in full, so
- *                      `--only etcd` runs every part for etcd alone (or REDRAFT_BENCH_ONLY)
+ *   --only LIST        comma-separated parts (redis-benchmark, load, consistency,
+ *                      merkle-cost) and/or systems (redraft, redis, etcd); a kind not named
+ *                      runs in full, so `--only etcd` runs every part for etcd alone (or
+ *                      REDRAFT_BENCH_ONLY)
  *   --quick            short runs and a small key space, to check that everything works
  *   --write-report     also write docs/benchmarks.md and the chart
  *
@@ -21,7 +22,10 @@
  *                                  the leader's top frames (profiles kept, paths printed)
  *   REDRAFT_BENCH_NODE_FLAGS       any other flags for the Redraft members' `node`
  *   REDRAFT_BENCH_SERVER_FLAGS     extra `redraft server` flags for every Redraft member, e.g.
- *                                  `--no-merkle` to measure what the Merkle state costs
+ *                                  `--no-merkle` to run them without Merkle state (the
+ *                                  merkle-cost part then does not run)
+ *   REDRAFT_BENCH_MERKLE_ROUNDS    merkle-cost: rounds per tool and SET workload against each of
+ *                                  its two clusters, with and without Merkle state (default 2)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,8 +35,9 @@ import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { chartSvg, reportMarkdown } from './document.js';
 import { machineFacts } from './machine.js';
-import { Results, selection, type BenchSettings, type SystemKey } from './suite.js';
+import { Results, selection, type BenchSettings, type Part } from './suite.js';
 import { benchEtcd } from './systems/etcd.js';
+import { benchMerkleCost } from './systems/merkle-cost.js';
 import { benchRedis } from './systems/redis.js';
 import { benchRedraft } from './systems/redraft.js';
 
@@ -41,6 +46,13 @@ function numberFromEnv(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!(n > 0)) throw new Error(`${name} must be a positive number, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function integerFromEnv(name: string, fallback: number): number {
+  const n = numberFromEnv(name, fallback);
+  if (!Number.isInteger(n))
+    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(process.env[name])}`);
   return n;
 }
 
@@ -66,6 +78,7 @@ function settingsFrom(only: string, quick: boolean): BenchSettings {
     serverFlags: (process.env.REDRAFT_BENCH_SERVER_FLAGS ?? '')
       .split(/\s+/)
       .filter((s) => s !== ''),
+    merkleRounds: integerFromEnv('REDRAFT_BENCH_MERKLE_ROUNDS', 2),
   };
 }
 
@@ -117,24 +130,50 @@ async function main(): Promise<void> {
     );
   const t0 = performance.now();
 
-  const systems: [SystemKey, string, (s: BenchSettings, r: Results) => Promise<void>][] = [
-    ['redraft', 'Redraft', benchRedraft],
-    ['redis', 'redis-server', benchRedis],
-    ['etcd', 'etcd', benchEtcd],
+  // A step runs only when its system is selected and so is one of its parts: `--only
+  // merkle-cost` starts neither the Redraft cluster of the other parts nor redis-server nor etcd.
+  const { parts, systems } = settings;
+  const anyOf = (...wanted: Part[]): boolean => wanted.some((p) => parts.has(p));
+  type Step = {
+    runs: string;
+    after: string;
+    when: boolean;
+    run: (s: BenchSettings, r: Results) => Promise<void>;
+  };
+  const steps: Step[] = [
+    {
+      runs: 'the Redraft runs',
+      after: 'after Redraft',
+      when: systems.has('redraft') && anyOf('redis-benchmark', 'load', 'consistency'),
+      run: benchRedraft,
+    },
+    {
+      runs: 'the Merkle-cost runs',
+      after: 'after the Merkle-cost runs',
+      when: systems.has('redraft') && anyOf('merkle-cost'),
+      run: benchMerkleCost,
+    },
+    {
+      runs: 'the redis-server runs',
+      after: 'after redis-server',
+      when: systems.has('redis') && anyOf('redis-benchmark', 'load'),
+      run: benchRedis,
+    },
+    {
+      runs: 'the etcd runs',
+      after: 'after etcd',
+      when: systems.has('etcd') && anyOf('load', 'consistency'),
+      run: benchEtcd,
+    },
   ];
-  for (const [key, name, run] of systems) {
-    if (!settings.systems.has(key)) continue;
-    // redis-server and etcd have no part of their own: skip them when no part of theirs runs.
-    if (key === 'redis' && !settings.parts.has('redis-benchmark') && !settings.parts.has('load'))
-      continue;
-    if (key === 'etcd' && !settings.parts.has('load') && !settings.parts.has('consistency'))
-      continue;
+  for (const step of steps) {
+    if (!step.when) continue;
     try {
-      await run(settings, results);
+      await step.run(settings, results);
     } catch (err) {
-      results.fail(`the ${name} runs`, err);
+      results.fail(step.runs, err);
     }
-    results.noteLoad(`after ${name}`);
+    results.noteLoad(step.after);
   }
   const elapsedSeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`bench: measured in ${elapsedSeconds.toFixed(0)} s\n`);

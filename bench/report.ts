@@ -1,8 +1,9 @@
 /**
  * The report's Markdown tables, from measured results: the load generator's runs (one table per
  * workload, and a summary with ratios), the read-consistency runs, and the redis-benchmark
- * comparison next to the RedisRaft figures and targets an earlier issue gives. A failed run is
- * kept as an Error and shows as "failed", so one bad run never hides the others.
+ * comparison next to the RedisRaft figures and targets an earlier issue gives, and what Merkle
+ * maintenance costs in write throughput. A failed run is kept as an Error and shows as
+ * "failed", so one bad run never hides the others.
  */
 import type { LoadResult, Workload } from './load.js';
 import type { SizedResult } from './redis-benchmark.js';
@@ -239,6 +240,104 @@ export function detailTable(runs: readonly BenchmarkMeasurement[]): string[] {
       `| ${system} | ${label} | ${fmt(r.requests)} | ${r.wallSeconds.toFixed(1)} | ${fmt(r.row.rps)} | ` +
         `${ms(r.row.avgMs)} | ${ms(r.row.p50Ms)} | ${ms(r.row.p99Ms)} | ${ms(r.row.p999Ms)} | ${ms(r.row.maxMs)} | ` +
         `${us(r.serverCpuUs)} |`,
+    );
+  }
+  return lines;
+}
+
+/** One run's figures in the Merkle-cost part. */
+export interface RunFigures {
+  readonly opsPerSecond: number;
+  /** Server CPU (the cluster's three members together) per request, microseconds. */
+  readonly serverCpuUsPerOp: number;
+}
+
+/** One tool and SET workload against the clusters with and without Merkle state, per round. */
+export interface MerkleCostMeasurement {
+  readonly tool: 'load generator' | 'redis-benchmark';
+  /** workloadLabel(). */
+  readonly label: string;
+  readonly withMerkle: readonly (RunFigures | Error)[];
+  readonly withoutMerkle: readonly (RunFigures | Error)[];
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** The runs' figures, or undefined when any run failed (or there were none). */
+function succeeded(runs: readonly (RunFigures | Error)[]): RunFigures[] | undefined {
+  if (runs.length === 0 || runs.some((r) => r instanceof Error)) return undefined;
+  return runs as RunFigures[];
+}
+
+/** "−12.3%", "+4.0%", "0.0%": a true minus sign, and a plus for a gain. */
+export function signedPercent(percent: number): string {
+  const text = Math.abs(percent).toFixed(1);
+  if (text === '0.0') return '0.0%';
+  return `${percent < 0 ? '−' : '+'}${text}%`;
+}
+
+/**
+ * The mean throughput with Merkle state against the mean without, in percent (negative: Merkle
+ * maintenance slows writes down); undefined when any run of the row failed.
+ */
+export function merkleThroughputChange(row: MerkleCostMeasurement): number | undefined {
+  const a = succeeded(row.withMerkle);
+  const b = succeeded(row.withoutMerkle);
+  if (a === undefined || b === undefined) return undefined;
+  const without = mean(b.map((r) => r.opsPerSecond));
+  if (!(without > 0)) return undefined;
+  return (mean(a.map((r) => r.opsPerSecond)) / without - 1) * 100;
+}
+
+/** The mean of the rows' throughput changes, over the rows without a failed run. */
+export function meanMerkleChange(rows: readonly MerkleCostMeasurement[]): number | undefined {
+  const changes = rows.flatMap((r) => {
+    const c = merkleThroughputChange(r);
+    return c === undefined ? [] : [c];
+  });
+  return changes.length === 0 ? undefined : mean(changes);
+}
+
+/** The row whose throughput fell the most with Merkle state, and by how much (%). */
+export function worstMerkleChange(
+  rows: readonly MerkleCostMeasurement[],
+): { row: MerkleCostMeasurement; change: number } | undefined {
+  let worst: { row: MerkleCostMeasurement; change: number } | undefined;
+  for (const row of rows) {
+    const change = merkleThroughputChange(row);
+    if (change !== undefined && (worst === undefined || change < worst.change))
+      worst = { row, change };
+  }
+  return worst;
+}
+
+/** "5,100 (5,000, 5,200)": the mean, then each run; "failed (5,000, failed)" if any failed. */
+function runsCell(runs: readonly (RunFigures | Error)[]): string {
+  const each = runs.map((r) => (r instanceof Error ? 'failed' : fmt(r.opsPerSecond))).join(', ');
+  const ok = succeeded(runs);
+  const head = ok === undefined ? 'failed' : fmt(mean(ok.map((r) => r.opsPerSecond)));
+  return runs.length === 0 ? '—' : `${head} (${each})`;
+}
+
+function cpuMean(runs: readonly (RunFigures | Error)[]): string {
+  const ok = succeeded(runs);
+  return ok === undefined ? 'failed' : us(mean(ok.map((r) => r.serverCpuUsPerOp)));
+}
+
+/** Throughput and server CPU with and without Merkle state, per tool and SET workload. */
+export function merkleCostTable(rows: readonly MerkleCostMeasurement[]): string[] {
+  const lines = [
+    '| tool | workload | with Merkle ops/s | without Merkle ops/s | throughput change | server CPU µs/op with / without |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    const change = merkleThroughputChange(row);
+    lines.push(
+      `| ${row.tool} | ${row.label} | ${runsCell(row.withMerkle)} | ${runsCell(row.withoutMerkle)} | ` +
+        `${change === undefined ? '—' : signedPercent(change)} | ` +
+        `${cpuMean(row.withMerkle)} / ${cpuMean(row.withoutMerkle)} |`,
     );
   }
   return lines;

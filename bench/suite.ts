@@ -11,9 +11,10 @@ import {
   type BenchmarkMeasurement,
   type ConsistencyMeasurement,
   type LoadMeasurement,
+  type MerkleCostMeasurement,
 } from './report.js';
 
-export const PARTS = ['redis-benchmark', 'load', 'consistency'] as const;
+export const PARTS = ['redis-benchmark', 'load', 'consistency', 'merkle-cost'] as const;
 export type Part = (typeof PARTS)[number];
 export const SYSTEMS = ['redraft', 'redis', 'etcd'] as const;
 export type SystemKey = (typeof SYSTEMS)[number];
@@ -56,6 +57,8 @@ export interface BenchSettings {
   readonly nodeFlags: readonly string[];
   /** Extra `redraft server` flags for every Redraft member (e.g. `--no-merkle`). */
   readonly serverFlags: readonly string[];
+  /** Merkle cost: rounds per tool and SET workload against each of its two clusters. */
+  readonly merkleRounds: number;
 }
 
 /** Every combination of operation, client count and depth; SETs first. */
@@ -72,6 +75,7 @@ export class Results {
   readonly load: LoadMeasurement[] = [];
   readonly consistency: ConsistencyMeasurement[] = [];
   readonly benchmark: BenchmarkMeasurement[] = [];
+  readonly merkleCost: MerkleCostMeasurement[] = [];
   /** [when, "1-min, 5-min, 15-min"]. */
   readonly loadAverages: [string, string][] = [['before the run', loadAverage()]];
   /** How each system was set up, for the report's settings section. */

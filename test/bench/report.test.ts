@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { barChartSvg, compactNumber, escapeXml, logDomain } from '../../bench/chart.js';
-import { chartPanels } from '../../bench/document.js';
+import { chartPanels, reportMarkdown, type ReportContext } from '../../bench/document.js';
 import type { LoadResult, Workload } from '../../bench/load.js';
 import {
   consistencyTable,
+  meanMerkleChange,
+  merkleCostTable,
+  merkleThroughputChange,
   ratio,
+  signedPercent,
   summaryTable,
   workloadLabel,
   workloadTable,
   type LoadMeasurement,
+  type MerkleCostMeasurement,
 } from '../../bench/report.js';
-import { Results, selection } from '../../bench/suite.js';
+import { Results, selection, type BenchSettings } from '../../bench/suite.js';
 
 const SET50: Workload = { op: 'set', clients: 50, depth: 1 };
 const GET1x16: Workload = { op: 'get', clients: 1, depth: 16 };
@@ -211,17 +216,187 @@ describe('chart', () => {
 describe('--only', () => {
   it('selects parts and systems independently; a kind not named runs in full', () => {
     const all = selection('');
-    assert.deepEqual([...all.parts], ['redis-benchmark', 'load', 'consistency']);
+    assert.deepEqual([...all.parts], ['redis-benchmark', 'load', 'consistency', 'merkle-cost']);
     assert.deepEqual([...all.systems], ['redraft', 'redis', 'etcd']);
     const etcd = selection('etcd');
-    assert.deepEqual([...etcd.parts], ['redis-benchmark', 'load', 'consistency']);
+    assert.deepEqual([...etcd.parts], ['redis-benchmark', 'load', 'consistency', 'merkle-cost']);
     assert.deepEqual([...etcd.systems], ['etcd']);
     const mixed = selection('load, redraft,consistency');
     assert.deepEqual([...mixed.parts], ['load', 'consistency']);
     assert.deepEqual([...mixed.systems], ['redraft']);
   });
 
+  it('selects the Merkle-cost part alone', () => {
+    const merkle = selection('merkle-cost');
+    assert.deepEqual([...merkle.parts], ['merkle-cost']);
+    assert.deepEqual([...merkle.systems], ['redraft', 'redis', 'etcd']);
+  });
+
   it('rejects a name it does not know', () => {
     assert.throws(() => selection('ioredis'), /--only takes .*not ioredis/);
+  });
+});
+
+describe('the cost of Merkle maintenance', () => {
+  const run = (opsPerSecond: number, serverCpuUsPerOp: number) => ({
+    opsPerSecond,
+    serverCpuUsPerOp,
+  });
+  // 4,500 against 5,000: −10%; 900 against 800: +12.5%.
+  const rows: MerkleCostMeasurement[] = [
+    {
+      tool: 'load generator',
+      label: 'SET 50c',
+      withMerkle: [run(4400, 110), run(4600, 130)],
+      withoutMerkle: [run(5100, 90), run(4900, 100)],
+    },
+    {
+      tool: 'redis-benchmark',
+      label: 'SET 1c',
+      withMerkle: [run(900, 300)],
+      withoutMerkle: [run(800, 280)],
+    },
+    {
+      tool: 'redis-benchmark',
+      label: 'SET 50c ×16',
+      withMerkle: [run(20_000, 40), new Error('exit 1')],
+      withoutMerkle: [run(30_000, 30), run(31_000, 31)],
+    },
+  ];
+
+  it('signs percentages with a true minus sign, and a plus for a gain', () => {
+    assert.equal(signedPercent(-12.34), '−12.3%');
+    assert.equal(signedPercent(4), '+4.0%');
+    assert.equal(signedPercent(-0.04), '0.0%');
+  });
+
+  it('shows mean and each run, the change of the means, and the CPU means', () => {
+    const lines = merkleCostTable(rows);
+    assert.equal(lines.length, 5);
+    assert.deepEqual(cells(lines[0]!), [
+      'tool',
+      'workload',
+      'with Merkle ops/s',
+      'without Merkle ops/s',
+      'throughput change',
+      'server CPU µs/op with / without',
+    ]);
+    assert.deepEqual(cells(lines[2]!), [
+      'load generator',
+      'SET 50c',
+      '4,500 (4,400, 4,600)',
+      '5,000 (5,100, 4,900)',
+      '−10.0%',
+      '120.0 / 95.0',
+    ]);
+    assert.deepEqual(cells(lines[3]!), [
+      'redis-benchmark',
+      'SET 1c',
+      '900 (900)',
+      '800 (800)',
+      '+12.5%',
+      '300.0 / 280.0',
+    ]);
+  });
+
+  it('shows a row with a failed run as failed, with no change', () => {
+    const line = merkleCostTable(rows)[4]!;
+    assert.deepEqual(cells(line), [
+      'redis-benchmark',
+      'SET 50c ×16',
+      'failed (20,000, failed)',
+      '30,500 (30,000, 31,000)',
+      '—',
+      'failed / 30.5',
+    ]);
+    assert.equal(merkleThroughputChange(rows[2]!), undefined);
+  });
+
+  it('averages the changes of the rows without a failed run', () => {
+    assert.ok(Math.abs(merkleThroughputChange(rows[0]!)! - -10) < 1e-9);
+    assert.ok(Math.abs(meanMerkleChange(rows)! - 1.25) < 1e-9);
+    assert.ok(Math.abs(meanMerkleChange(rows.slice(0, 1))! - -10) < 1e-9);
+    assert.equal(meanMerkleChange(rows.slice(2)), undefined);
+    assert.equal(meanMerkleChange([]), undefined);
+  });
+
+  const settings: BenchSettings = {
+    seconds: 4,
+    warmupSeconds: 1,
+    rbSeconds: 4,
+    valueBytes: 64,
+    keyspace: 100_000,
+    clientCounts: [1, 50],
+    depth: 16,
+    parts: new Set(['merkle-cost']),
+    systems: new Set(['redraft']),
+    profile: false,
+    nodeFlags: [],
+    serverFlags: [],
+    merkleRounds: 2,
+  };
+  const context = (results: Results): ReportContext => ({
+    results,
+    settings,
+    facts: {
+      cores: 2,
+      model: 'test CPU',
+      kernel: '6.0',
+      node: 'v20.0.0',
+      redisServer: 'redis-server 7',
+      redisBenchmark: 'redis-benchmark 7',
+      etcd: 'etcd 3.5',
+      memory: '4 GB',
+      tmpDir: '/tmp',
+      tmpFileSystem: 'ext4',
+      fsync: '1 ms',
+    },
+    startedAt: '2025-01-01T00:00:00.000Z',
+    elapsedSeconds: 60,
+    revision: 'abc1234',
+    command: 'npm run bench -- --only merkle-cost',
+    environment: '',
+    chartFile: undefined,
+    pngFile: undefined,
+  });
+  const TITLE = '## The cost of Merkle maintenance';
+
+  it('reports the section, its table and the verdict only when there are rows', () => {
+    const empty = reportMarkdown(context(new Results()));
+    assert.ok(!empty.includes(TITLE));
+    assert.ok(empty.includes('## Settings'));
+
+    const results = new Results();
+    results.merkleCost.push(rows[0]!);
+    const text = reportMarkdown(context(results));
+    const at = text.indexOf(TITLE);
+    assert.ok(at > 0);
+    assert.ok(at < text.indexOf('## Settings'));
+    assert.ok(text.includes('| load generator | SET 50c | 4,500 (4,400, 4,600) |'));
+    assert.ok(text.includes('2 rounds against each cluster'));
+    assert.ok(
+      text.includes(
+        'Mean change over the SET rows: −10.0%; the largest drop: −10.0% (load generator, ' +
+          'SET 50c); the target (issue 5) is a drop of less than 15% in every row: met.',
+      ),
+    );
+  });
+
+  it('says the target is not met beyond a 15% drop, and not judged when every row failed', () => {
+    const slow = new Results();
+    slow.merkleCost.push({ ...rows[0]!, withMerkle: [run(4000, 1)] });
+    assert.ok(reportMarkdown(context(slow)).includes(': −20.0%; the largest drop: −20.0%'));
+    assert.ok(reportMarkdown(context(slow)).includes('less than 15% in every row: not met.'));
+    // The mean may pass while one row does not: the verdict follows the worst row.
+    const mixed = new Results();
+    mixed.merkleCost.push(rows[0]!, { ...rows[0]!, label: 'SET 1c', withMerkle: [run(4000, 1)] });
+    const mixedText = reportMarkdown(context(mixed));
+    assert.ok(mixedText.includes('Mean change over the SET rows: −15.0%'));
+    assert.ok(mixedText.includes('the largest drop: −20.0% (load generator, SET 1c)'));
+    assert.ok(mixedText.includes('in every row: not met.'));
+    const failed = new Results();
+    failed.merkleCost.push(rows[2]!);
+    assert.ok(reportMarkdown(context(failed)).includes('every row has a failed run'));
+    assert.ok(reportMarkdown(context(failed)).includes('not judged.'));
   });
 });
