@@ -44,8 +44,15 @@ export function keyBytes(k: string): Buffer {
 /** Deletions remembered for WATCH; beyond this many per database the oldest are forgotten. */
 export const MAX_TOMBSTONES = 100_000;
 
-/** Told of a key written (its new entry) or deleted (undefined), after the change. */
-export type KeyObserver = (key: string, entry: StoredEntry | undefined) => void;
+/**
+ * Told of a key written (its new entry) or deleted (undefined), after the change, with the
+ * entry it replaced (undefined when there was none).
+ */
+export type KeyObserver = (
+  key: string,
+  entry: StoredEntry | undefined,
+  previous: StoredEntry | undefined,
+) => void;
 
 function ignoreChange(): void {
   // no observer
@@ -91,21 +98,22 @@ export class Keyspace {
   }
 
   set(key: string, entry: StoredEntry): void {
+    const previous = this.entries.get(key);
     this.tombstones.delete(key);
     this.entries.set(key, entry);
     if (entry.expireAt !== 0) this.expires.add(key);
     else this.expires.delete(key);
-    this.changed(key, entry);
+    this.changed(key, entry, previous);
   }
 
   delete(key: string): boolean {
     this.expires.delete(key);
-    const existed = this.entries.delete(key);
-    if (existed) {
-      this.remember(key);
-      this.changed(key, undefined);
-    }
-    return existed;
+    const previous = this.entries.get(key);
+    if (previous === undefined) return false;
+    this.entries.delete(key);
+    this.remember(key);
+    this.changed(key, undefined, previous);
+    return true;
   }
 
   private remember(key: string): void {
@@ -131,12 +139,12 @@ export class Keyspace {
 
   clear(): void {
     // Observers read the state after the change, so empty the database before telling them.
-    const keys = [...this.entries.keys()];
+    const removed = [...this.entries];
     this.entries.clear();
     this.expires.clear();
-    for (const key of keys) {
+    for (const [key, previous] of removed) {
       this.remember(key);
-      this.changed(key, undefined);
+      this.changed(key, undefined, previous);
     }
   }
 

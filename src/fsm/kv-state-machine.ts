@@ -120,10 +120,10 @@ export class KvStateMachine implements StateMachine<Result> {
   }
 
   private keyObserver(dbIndex: number): KeyObserver {
-    return (key, entry) => {
+    return (key, entry, previous) => {
       // Called directly rather than as one more listener: a write's hottest call, kept out of
       // the listener loop, whose call site sees several listeners and cannot inline any.
-      this.merkle?.markDirty(dbIndex, key, entry);
+      this.merkle?.markDirty(dbIndex, key, entry, previous);
       for (const listener of this.keyListeners)
         listener(dbIndex, key, this.writeClock.index, entry);
     };

@@ -92,6 +92,16 @@ const BULK_FLUSH_KEYS = 4096;
 /** Keys' worth of a pending root computed per turn of the event loop (a few ms). */
 const ROOT_STEP_KEYS = 1024;
 
+/**
+ * Whether two entries are strings that encode alike: the same bytes and expiry. Hashes are
+ * never compared: their field maps change in place, so the replaced entry may share them.
+ */
+function sameString(a: StoredEntry, b: StoredEntry): boolean {
+  if (a.expireAt !== b.expireAt || a.value.type !== 'string' || b.value.type !== 'string')
+    return false;
+  return a.value.value === b.value.value || a.value.value.equals(b.value.value);
+}
+
 const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toString('hex'));
 
 export class MerkleState {
@@ -126,8 +136,20 @@ export class MerkleState {
     this.dirty = Array.from({ length: databases }, () => new Map<string, FrozenState>());
   }
 
-  /** The hot path: called for every key a write changes, with its new entry (or undefined). */
-  markDirty(db: number, key: string, entry: StoredEntry | undefined): void {
+  /**
+   * The hot path: called for every key a write changes, with its new entry (or undefined) and
+   * the entry it replaced. A string rewritten with the bytes and expiry it already had (a cache
+   * refreshing a value, a retried SET) changes nothing a root covers, so nothing is marked: if
+   * the key is marked already, its mark holds an entry that encodes alike; if not, the tree
+   * (once any root being computed is done) holds exactly that value.
+   */
+  markDirty(
+    db: number,
+    key: string,
+    entry: StoredEntry | undefined,
+    previous: StoredEntry | undefined,
+  ): void {
+    if (entry !== undefined && previous !== undefined && sameString(entry, previous)) return;
     this.dirty[db]!.set(key, entry);
     if (entry !== undefined && entry.value.type === 'hash') this.dirtyHashes++;
     this.changes++;

@@ -212,6 +212,71 @@ describe('checkpoints and the alarm', () => {
     assert.equal(m.log.size, 2);
   });
 
+  it('a string rewritten with its bytes and expiry marks nothing; any other change does', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'a', 'v');
+    d.run('SET', 'e', 'v', 'PX', '5000');
+    d.run('HSET', 'h', 'f', 'x');
+    const before = rootHex(d);
+    const m = d.fsm.merkle!;
+    d.run('SET', 'a', 'v');
+    d.run('MSET', 'a', 'v', 'a', 'v');
+    d.run('PEXPIREAT', 'e', String(d.fsm.dbs[0]!.entries.get('e')!.expireAt));
+    assert.equal(m.pendingKeys, 0);
+    assert.equal(rootHex(d), before);
+    // A hash's fields change in place: an HSET of the same value is marked regardless.
+    d.run('HSET', 'h', 'f', 'x');
+    assert.equal(m.pendingKeys, 1);
+    // New bytes, a new expiry, a new type: each is marked, and the root follows.
+    d.run('SET', 'a', 'w');
+    d.run('SET', 'e', 'v');
+    assert.equal(m.pendingKeys, 3);
+    assert.equal(rootHex(d), referenceRoot(d.fsm.dbs));
+    // Changed and changed back before the next root: still marked, with the latest entry.
+    d.run('SET', 'a', 'z');
+    d.run('SET', 'a', 'w');
+    assert.equal(m.pendingKeys, 1);
+    assert.equal(rootHex(d), referenceRoot(d.fsm.dbs));
+  });
+
+  it('no-op rewrites during a root being computed leave every root right', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc
+              .tuple(fc.constantFrom('a', 'b', 'c'), fc.constantFrom('1', '2'))
+              .map(([k, v]) => ({ kind: 'set' as const, k, v })),
+            fc.constantFrom('a', 'b').map((k) => ({ kind: 'del' as const, k })),
+            fc.constant({ kind: 'checkpoint' as const }),
+            fc.integer({ min: 1, max: 3 }).map((n) => ({ kind: 'step' as const, n })),
+          ),
+          { maxLength: 50 },
+        ),
+        (ops) => {
+          const d = new FsmDriver();
+          const m = d.fsm.merkle!;
+          const expected = new Map<number, string>();
+          for (const op of ops) {
+            if (op.kind === 'set') d.run('SET', op.k, op.v);
+            else if (op.kind === 'del') d.run('DEL', op.k);
+            else if (op.kind === 'checkpoint') {
+              d.apply(encodeCheckpoint(undefined));
+              expected.set(d.fsm.appliedIndex, referenceRoot(d.fsm.dbs));
+            } else for (let i = 0; i < op.n; i++) m.step(1);
+          }
+          while (m.step(1));
+          for (const r of m.records) {
+            const want = expected.get(r.index);
+            if (want !== undefined) assert.equal(r.root.toString('hex'), want);
+          }
+          assert.equal(rootHex(d), referenceRoot(d.fsm.dbs));
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('computes a checkpoint root in steps: the state at its index, whatever applies meanwhile', () => {
     const d = new FsmDriver();
     for (let i = 0; i < 3000; i++) d.run('SET', `k${i}`, `v${i}`);
