@@ -3,6 +3,7 @@
  * of one run, the machine facts and the settings. Pure: it measures and writes nothing.
  */
 import { barChartSvg, type ChartPanel } from './chart.js';
+import { CHANGING_VALUE_COUNT } from './keyspace.js';
 import type { Workload } from './load.js';
 import type { MachineFacts } from './machine.js';
 import {
@@ -245,7 +246,12 @@ function merkleCostSection(context: ReportContext): string[] {
       `marks its key as changed, and each checkpoint (every 10 s while keys change) or snapshot ` +
       `computes the new root between applies; without it, neither happens. For each SET ` +
       `workload, the load generator (${settings.warmupSeconds} s of warm-up, then ` +
-      `${settings.seconds} s measured) and redis-benchmark (about ${settings.rbSeconds} s) each ` +
+      `${settings.seconds} s measured) writing the same value every time, as everywhere else ` +
+      `in this report, the load generator writing one of ${CHANGING_VALUE_COUNT} distinct ` +
+      `values in turn (so ` +
+      `that nearly every SET changes its key's value: a SET of the bytes a key already holds ` +
+      `changes nothing a root covers, and Redraft does not mark it) and redis-benchmark ` +
+      `(about ${settings.rbSeconds} s, its fixed value) each ` +
       `run ${rounds} round${rounds === 1 ? '' : 's'} against each cluster, alternating which ` +
       `goes first (with Merkle first in odd rounds), so that a drift in the machine's load ` +
       `falls on both alike. After the fill and after each of its runs, the cluster with Merkle ` +

@@ -15,3 +15,19 @@ export function keyNames(size: number): string[] {
 export function benchValue(bytes: number): Buffer {
   return Buffer.alloc(bytes, 'v');
 }
+
+/** How many distinct values the changing-values SETs cycle through (a prime: no key keeps one). */
+export const CHANGING_VALUE_COUNT = 251;
+
+/**
+ * `count` distinct values of `bytes` bytes (at least 4), for SETs that change their key's
+ * value: `benchValue` with its last bytes replaced by a number.
+ */
+export function changingValues(bytes: number, count: number): Buffer[] {
+  return Array.from({ length: count }, (_, i) => {
+    const v = benchValue(Math.max(bytes, 4));
+    const tag = String(i).padStart(4, '0').slice(-4);
+    v.write(tag, v.length - tag.length, 'latin1');
+    return v;
+  });
+}

@@ -19,6 +19,11 @@ export interface RedisTargetOptions {
   /** Key names by index (see keyspace.ts). */
   readonly keys: readonly string[];
   readonly value: Buffer;
+  /**
+   * When given, SETs write these in turn instead of `value` (each connection from its own
+   * position), so that nearly every write changes its key's value.
+   */
+  readonly values?: readonly Buffer[];
   readonly serverPids: readonly (number | undefined)[];
   /** Redraft only: sent as `READCONSISTENCY <mode>` on each connection before its first read. */
   readonly readConsistency?: ReadConsistency;
@@ -32,18 +37,29 @@ function asError(err: unknown): Error {
 }
 
 class RedisConnection implements KvConnection {
+  /** Where in `options.values` the next SET's value is. */
+  private nextValue = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly options: RedisTargetOptions,
   ) {}
 
+  private value(): Buffer {
+    const { values, value } = this.options;
+    if (values === undefined || values.length === 0) return value;
+    const v = values[this.nextValue]!;
+    this.nextValue = (this.nextValue + 1) % values.length;
+    return v;
+  }
+
   async run(op: Operation, keys: readonly number[]): Promise<BatchOutcome> {
-    const { keys: names, value } = this.options;
+    const names = this.options.keys;
     if (keys.length === 1) {
       const name = names[keys[0]!]!;
       try {
         if (op === 'set') {
-          await this.redis.set(name, value);
+          await this.redis.set(name, this.value());
           return BATCH_OK;
         }
         return (await this.redis.getBuffer(name)) === null ? { failed: 0, misses: 1 } : BATCH_OK;
@@ -53,7 +69,7 @@ class RedisConnection implements KvConnection {
     }
     const pipeline = this.redis.pipeline();
     for (const k of keys) {
-      if (op === 'set') pipeline.set(names[k]!, value);
+      if (op === 'set') pipeline.set(names[k]!, this.value());
       else pipeline.getBuffer(names[k]!);
     }
     try {

@@ -254,7 +254,7 @@ export interface RunFigures {
 
 /** One tool and SET workload against the clusters with and without Merkle state, per round. */
 export interface MerkleCostMeasurement {
-  readonly tool: 'load generator' | 'redis-benchmark';
+  readonly tool: 'load generator' | 'load generator, changing values' | 'redis-benchmark';
   /** workloadLabel(). */
   readonly label: string;
   readonly withMerkle: readonly (RunFigures | Error)[];

@@ -13,7 +13,7 @@
  * same cores. This overcharges a little (the settle also hashes the keys the warm-up wrote).
  */
 import { TestCluster, parseInfo, respCommand, type Member } from '../../test/e2e/harness/index.js';
-import { benchValue, keyNames } from '../keyspace.js';
+import { CHANGING_VALUE_COUNT, benchValue, changingValues, keyNames } from '../keyspace.js';
 import { cpuMs } from '../machine.js';
 import { runLoad, type KvTarget, type Workload } from '../load.js';
 import { measureSized } from '../redis-benchmark.js';
@@ -23,7 +23,12 @@ import { benchmarkSpec, fill, workloadsOf, type BenchSettings, type Results } fr
 import { ELECTION_TICKS, TICK_MS } from './redraft.js';
 
 const NO_MERKLE = '--no-merkle';
-const TOOLS = ['load generator', 'redis-benchmark'] as const;
+/**
+ * The bench's SETs write the same value every time, which Merkle maintenance notices and skips
+ * (a rewrite that changes nothing marks nothing); the changing-values runs write one of
+ * CHANGING_VALUE_COUNT distinct values in turn, so that nearly every write changes the tree.
+ */
+const TOOLS = ['load generator', 'load generator, changing values', 'redis-benchmark'] as const;
 type Tool = (typeof TOOLS)[number];
 
 /** One of the two clusters, started and led. */
@@ -35,6 +40,8 @@ interface Side {
   readonly leader: Member;
   readonly pids: readonly (number | undefined)[];
   readonly target: KvTarget;
+  /** The same, writing changing values. */
+  readonly changingTarget: KvTarget;
 }
 
 function asError(err: unknown): Error {
@@ -124,8 +131,9 @@ async function measureOnce(
   progress(`bench: ${what}... `);
   try {
     let figures: MeasuredRun;
-    if (tool === 'load generator') {
-      const r = await runLoad(side.target, workload, {
+    if (tool !== 'redis-benchmark') {
+      const target = tool === 'load generator' ? side.target : side.changingTarget;
+      const r = await runLoad(target, workload, {
         keyspace: settings.keyspace,
         warmupMs: settings.warmupSeconds * 1000,
         durationMs: settings.seconds * 1000,
@@ -225,6 +233,14 @@ export async function benchMerkleCost(settings: BenchSettings, results: Results)
           port: leader.ports.resp,
           keys,
           value,
+          serverPids: pids,
+        }),
+        changingTarget: redisTarget({
+          name: `Redraft ${name}, changing values`,
+          port: leader.ports.resp,
+          keys,
+          value,
+          values: changingValues(settings.valueBytes, CHANGING_VALUE_COUNT),
           serverPids: pids,
         }),
       };
