@@ -245,14 +245,15 @@ function merkleCostSection(context: ReportContext): string[] {
       `during the whole part, so that both see the same machine. With Merkle state, each write ` +
       `marks its key as changed, and each checkpoint (every 10 s while keys change) or snapshot ` +
       `computes the new root between applies; without it, neither happens. For each SET ` +
-      `workload, the load generator (${settings.warmupSeconds} s of warm-up, then ` +
-      `${settings.seconds} s measured) writing the same value every time, as everywhere else ` +
-      `in this report, the load generator writing one of ${CHANGING_VALUE_COUNT} distinct ` +
-      `values in turn (so ` +
-      `that nearly every SET changes its key's value: a SET of the bytes a key already holds ` +
-      `changes nothing a root covers, and Redraft does not mark it) and redis-benchmark ` +
-      `(about ${settings.rbSeconds} s, its fixed value) each ` +
-      `run ${rounds} round${rounds === 1 ? '' : 's'} against each cluster, alternating which ` +
+      `workload, three kinds of runs, in this order: the load generator ` +
+      `(${settings.warmupSeconds} s of warm-up, then ${settings.seconds} s measured) writing ` +
+      `the value the fill wrote, as everywhere else in this report (a SET of the bytes a key ` +
+      `already holds changes nothing a root covers, and Redraft does not mark it); ` +
+      `redis-benchmark (about ${settings.rbSeconds} s), whose payload is random, drawn once per ` +
+      `run, so that a run changes each key it reaches once; and the load generator writing ` +
+      `one of ${CHANGING_VALUE_COUNT} distinct values in turn, so that nearly every SET ` +
+      `changes its key's value. Each kind goes through every workload before the next, ` +
+      `${rounds} round${rounds === 1 ? '' : 's'} per workload against each cluster, alternating which ` +
       `goes first (with Merkle first in odd rounds), so that a drift in the machine's load ` +
       `falls on both alike. After the fill and after each of its runs, the cluster with Merkle ` +
       `state is made to checkpoint and finish computing its root (\`MERKLE CHECKPOINT NOW\`), ` +

@@ -24,11 +24,16 @@ import { ELECTION_TICKS, TICK_MS } from './redraft.js';
 
 const NO_MERKLE = '--no-merkle';
 /**
- * The bench's SETs write the same value every time, which Merkle maintenance notices and skips
- * (a rewrite that changes nothing marks nothing); the changing-values runs write one of
- * CHANGING_VALUE_COUNT distinct values in turn, so that nearly every write changes the tree.
+ * In this order, each tool through every workload before the next tool:
+ * - the load generator writes the value the fill wrote, as in the rest of the bench: rewrites
+ *   of the bytes a key holds, which Merkle maintenance notices and skips, so it comes first,
+ *   while every key still holds the fill's value;
+ * - redis-benchmark writes a random payload drawn once per run: a run changes every key it
+ *   reaches, once;
+ * - the load generator with changing values writes one of CHANGING_VALUE_COUNT distinct
+ *   values in turn: nearly every write changes its key.
  */
-const TOOLS = ['load generator', 'load generator, changing values', 'redis-benchmark'] as const;
+const TOOLS = ['load generator', 'redis-benchmark', 'load generator, changing values'] as const;
 type Tool = (typeof TOOLS)[number];
 
 /** One of the two clusters, started and led. */
@@ -269,10 +274,10 @@ export async function benchMerkleCost(settings: BenchSettings, results: Results)
     await fill(settings, 'Redraft without Merkle', withoutMerkle.target);
     await settleRoot(results, withMerkle, 'the fill');
 
-    // Every round of a workload before the next workload: both clusters see the same stretch
-    // of the machine's load.
-    for (const w of workloadsOf(settings).filter((x) => x.op === 'set')) {
-      for (const tool of TOOLS) {
+    // Every round of a workload before the next: both clusters see the same stretch of the
+    // machine's load.
+    for (const tool of TOOLS) {
+      for (const w of workloadsOf(settings).filter((x) => x.op === 'set')) {
         const row = {
           tool,
           label: workloadLabel(w),

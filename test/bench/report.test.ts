@@ -373,7 +373,7 @@ describe('the cost of Merkle maintenance', () => {
     assert.ok(at > 0);
     assert.ok(at < text.indexOf('## Settings'));
     assert.ok(text.includes('| load generator | SET 50c | 4,500 (4,400, 4,600) |'));
-    assert.ok(text.includes('2 rounds against each cluster'));
+    assert.ok(text.includes('2 rounds per workload against each cluster'));
     assert.ok(
       text.includes(
         'Mean change over the SET rows: −10.0%; the largest drop: −10.0% (load generator, ' +
