@@ -29,6 +29,8 @@ export interface Dispatcher {
 
 interface Slot {
   done: boolean;
+  /** CLIENT REPLY OFF or SKIP was in force when the command arrived: its reply is dropped. */
+  readonly silent: boolean;
   /** Fills the writer with this slot's reply. */
   emit: ((w: ReplyWriter) => void) | undefined;
   /** Times the command when the server is observed. */
@@ -70,6 +72,10 @@ export class Connection {
   multiDirty = false;
   /** Keys WATCHed, with the versions they had. */
   watches: WatchedKey[] = [];
+  /** CLIENT REPLY OFF: no reply is written until CLIENT REPLY ON. */
+  private repliesOff = false;
+  /** CLIENT REPLY SKIP: the next command's reply is dropped. */
+  private skipNextReply = false;
 
   private readonly slots: Slot[] = [];
   private head = 0;
@@ -148,6 +154,16 @@ export class Connection {
 
   private execute(argv: Buffer[]): void {
     const name = argv[0]!.toString('latin1').toLowerCase();
+    if (
+      name === 'client' &&
+      this.authenticated &&
+      this.multi === undefined &&
+      argv.length >= 2 &&
+      argv[1]!.toString('latin1').toUpperCase() === 'REPLY'
+    ) {
+      this.clientReply(argv);
+      return;
+    }
     this.lastCommand = name;
     this.lastActive = Date.now();
     const cls = this.dispatcher.classify(this, name, argv);
@@ -187,8 +203,40 @@ export class Connection {
     return this.settle(slot, this.safeDispatch(argv, name, this.db));
   }
 
+  /**
+   * CLIENT REPLY ON|OFF|SKIP, handled here because it decides about its own reply: ON is
+   * answered, OFF and SKIP are not (nor is anything after OFF, or the command after SKIP).
+   */
+  private clientReply(argv: Buffer[]): void {
+    this.lastCommand = 'client|reply';
+    const mode = argv.length === 3 ? argv[2]!.toString('latin1').toUpperCase() : '';
+    if (mode === 'ON') {
+      this.repliesOff = false;
+      this.skipNextReply = false;
+      this.pushSync((w) => {
+        w.simple('OK');
+      });
+    } else if (mode === 'OFF') {
+      this.repliesOff = true;
+    } else if (mode === 'SKIP') {
+      this.skipNextReply = true;
+    } else {
+      this.pushSync((w) => {
+        w.error('ERR syntax error');
+      });
+    }
+  }
+
+  /** Whether the reply of the command arriving now is to be dropped (consumes a SKIP). */
+  private silenceNext(): boolean {
+    const silent = this.repliesOff || this.skipNextReply;
+    this.skipNextReply = false;
+    return silent;
+  }
+
   private newSlot(name: string): Slot {
     return {
+      silent: this.silenceNext(),
       done: false,
       emit: undefined,
       recorder: this.observer?.command(name),
@@ -255,7 +303,13 @@ export class Connection {
 
   /** Queues a reply computed now, behind any pending ones. */
   private pushSync(emit: (w: ReplyWriter) => void): void {
-    this.slots.push({ done: true, emit, recorder: undefined, arrivedAt: 0 });
+    this.slots.push({
+      silent: this.silenceNext(),
+      done: true,
+      emit,
+      recorder: undefined,
+      arrivedAt: 0,
+    });
     this.advance();
   }
 
@@ -263,7 +317,7 @@ export class Connection {
     while (this.head < this.slots.length) {
       const slot = this.slots[this.head]!;
       if (!slot.done) break;
-      slot.emit?.(this.writer);
+      if (!slot.silent) slot.emit?.(this.writer);
       this.head++;
     }
     if (this.head === this.slots.length) {

@@ -243,10 +243,29 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
     case 'SETINFO': {
       if (argv.length !== 4) return error(wrongArity('client|setinfo').message);
       const attr = str(argv[2]).toUpperCase();
-      if (attr === 'LIB-NAME') c.libName = str(argv[3]);
-      else if (attr === 'LIB-VER') c.libVersion = str(argv[3]);
-      else return error(`ERR Unrecognized option '${str(argv[2])}'`);
+      const value = str(argv[3]);
+      if (attr !== 'LIB-NAME' && attr !== 'LIB-VER')
+        return error(`ERR Unrecognized option '${str(argv[2])}'`);
+      // As Redis 7.2: the value ends up in CLIENT LIST's space-separated fields.
+      if (/[^!-~]/.test(value)) {
+        return error(
+          `ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`,
+        );
+      }
+      if (attr === 'LIB-NAME') c.libName = value;
+      else c.libVersion = value;
       return OK;
+    }
+    case 'REPLY':
+      // Outside MULTI the connection handles it (it decides about its own reply).
+      return error('ERR CLIENT REPLY is not supported inside MULTI');
+    case 'TRACKING': {
+      // Client-side caching needs invalidation messages Redraft does not send; turning it
+      // off (what a client that never asked for it may send) is always fine.
+      const mode = argv.length >= 3 ? str(argv[2]).toUpperCase() : '';
+      if (mode === 'OFF') return OK;
+      if (mode === 'ON') return error('ERR CLIENT TRACKING is not supported by Redraft');
+      return error('ERR syntax error');
     }
     case 'INFO':
       return emit((w) => w.verbatim(`${clientLine(c)}\n`));
@@ -427,11 +446,12 @@ function config(ctx: LocalContext, argv: Buffer[]): Outcome {
 }
 
 function time(): Outcome {
-  const now = Date.now();
+  // Microseconds, as Redis gives them: Date.now() has only milliseconds.
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   return emit((w) => {
     w.arrayHeader(2);
-    w.bulk(String(Math.floor(now / 1000)));
-    w.bulk(String((now % 1000) * 1000));
+    w.bulk(String(Math.floor(us / 1_000_000)));
+    w.bulk(String(us % 1_000_000));
   });
 }
 

@@ -1,0 +1,114 @@
+/**
+ * Connection-level commands against a real single-member node, byte for byte on the socket:
+ * CLIENT REPLY (which decides about its own reply), CLIENT TRACKING, CLIENT SETINFO's checks
+ * and TIME's microseconds.
+ */
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { InProcessCluster, type InProcessMember } from '../observe/in-process-cluster.js';
+
+/** The RESP encoding of one command. */
+function command(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** The last command of every exchange: its reply marks the end of the others'. */
+const END = command('ECHO', 'end-of-exchange');
+const END_REPLY = '$15\r\nend-of-exchange\r\n';
+
+/**
+ * Sends `commands` on a fresh connection, then an ECHO, and returns every byte received before
+ * the ECHO's reply: whatever the commands answered, and nothing else.
+ */
+async function exchange(port: number, commands: string[][]): Promise<string> {
+  const socket: Socket = connect(port, '127.0.0.1');
+  let received = '';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no end of exchange after ${JSON.stringify(received)}`));
+      }, 10_000);
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.endsWith(END_REPLY)) resolve(received.slice(0, -END_REPLY.length));
+      });
+      socket.once('error', reject);
+      socket.once('close', () => {
+        reject(new Error(`closed after ${JSON.stringify(received)}`));
+      });
+      socket.write(commands.map((c) => command(...c)).join('') + END);
+    });
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
+}
+
+describe('connection commands on a real node', () => {
+  let cluster: InProcessCluster;
+  let leader: InProcessMember;
+
+  before(async () => {
+    cluster = await InProcessCluster.start(1);
+    leader = await cluster.waitForLeader();
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it('CLIENT REPLY OFF drops every reply until ON; SKIP drops only the next one', async () => {
+    const text = await exchange(leader.respPort, [
+      ['PING'],
+      ['CLIENT', 'REPLY', 'OFF'],
+      ['SET', 'reply-key', 'v1'],
+      ['GET', 'reply-key'],
+      ['CLIENT', 'REPLY', 'ON'],
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['GET', 'reply-key'],
+      ['GET', 'reply-key'],
+      ['CLIENT', 'REPLY', 'SOMETIMES'],
+    ]);
+    assert.equal(text, '+PONG\r\n+OK\r\n$2\r\nv1\r\n-ERR syntax error\r\n');
+  });
+
+  it('CLIENT TRACKING off is accepted, on is refused; CLIENT SETINFO refuses what CLIENT LIST cannot show', async () => {
+    const text = await exchange(leader.respPort, [
+      ['CLIENT', 'TRACKING', 'off'],
+      ['CLIENT', 'TRACKING', 'on'],
+      ['CLIENT', 'SETINFO', 'lib-name', 'redis-py'],
+      ['CLIENT', 'SETINFO', 'LIB-VER', 'bad version'],
+      ['CLIENT', 'SETINFO', 'lib-ver', '5.0.1'],
+      ['CLIENT', 'INFO'],
+    ]);
+    const [tracking, refused, name, badVersion, version, ...info] = text.split('\r\n');
+    assert.equal(tracking, '+OK');
+    assert.equal(refused, '-ERR CLIENT TRACKING is not supported by Redraft');
+    assert.equal(name, '+OK');
+    assert.equal(badVersion, '-ERR lib-ver cannot contain spaces, newlines or special characters.');
+    assert.equal(version, '+OK');
+    assert.match(info.join('\n'), / lib-name=redis-py lib-ver=5\.0\.1\n/);
+  });
+
+  it('TIME gives microseconds, not milliseconds times 1000', async () => {
+    const before = Date.now();
+    const text = await exchange(
+      leader.respPort,
+      Array.from({ length: 5 }, () => ['TIME']),
+    );
+    const after = Date.now();
+    const pairs = [...text.matchAll(/\*2\r\n\$\d+\r\n(\d+)\r\n\$\d+\r\n(\d+)\r\n/g)];
+    assert.equal(pairs.length, 5, text);
+    for (const [, seconds, micros] of pairs) {
+      const ms = Number(seconds) * 1000 + Number(micros) / 1000;
+      assert.ok(ms >= before - 1 && ms <= after + 1, `${ms} not within [${before}, ${after}]`);
+      assert.ok(Number(micros) < 1_000_000);
+    }
+    // Five multiples of 1000 in a row would be one chance in 10^15.
+    assert.ok(
+      pairs.some(([, , micros]) => Number(micros) % 1000 !== 0),
+      text,
+    );
+  });
+});
