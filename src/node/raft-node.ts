@@ -164,6 +164,8 @@ export class RaftNode<R> {
 
   private confState: ConfState;
   private latestSnapshot: Snapshot | undefined;
+  /** When latestSnapshot was saved or installed (the start, for one loaded at start), ms. */
+  private latestSnapshotAt = Date.now();
   private appliedIndex: Index;
   private role: Role = 'follower';
   private leaderId: NodeId = NONE;
@@ -488,6 +490,22 @@ export class RaftNode<R> {
     return raft.pendingConfIndex > raft.raftLog.applied || this.confState.votersOutgoing.length > 0;
   }
 
+  /** This member's latest snapshot and whether one is being written (INFO persistence). */
+  snapshotStatus(): {
+    readonly index: number;
+    /** When it was saved, installed, or (for one loaded at start) when the node started, ms. */
+    readonly savedAtMs: number;
+    readonly inProgress: boolean;
+    readonly applied: number;
+  } {
+    return {
+      index: this.latestSnapshot?.metadata.index ?? 0,
+      savedAtMs: this.latestSnapshotAt,
+      inProgress: this.snapshotTask !== undefined,
+      applied: this.appliedIndex,
+    };
+  }
+
   /**
    * Takes a snapshot of the applied state now, unless the latest one already covers it, and
    * compacts the log behind it as the automatic snapshots do. Resolves with the latest snapshot
@@ -684,6 +702,7 @@ export class RaftNode<R> {
     if (rd.snapshot !== undefined) {
       restore!.commit();
       this.latestSnapshot = rd.snapshot;
+      this.latestSnapshotAt = Date.now();
       this.confState = rd.snapshot.metadata.confState;
       this.appliedIndex = rd.snapshot.metadata.index;
       this.observer?.snapshotInstalled(rd.snapshot.data.length);
@@ -924,7 +943,10 @@ export class RaftNode<R> {
       await this.snapshots.save(snapshot);
       await this.log.recordSnapshot(snapshot);
       // A newer snapshot from the leader may have been installed meanwhile.
-      if ((this.latestSnapshot?.metadata.index ?? 0) < at) this.latestSnapshot = snapshot;
+      if ((this.latestSnapshot?.metadata.index ?? 0) < at) {
+        this.latestSnapshot = snapshot;
+        this.latestSnapshotAt = Date.now();
+      }
       // Keep a window of entries behind the snapshot: a follower slightly behind catches up
       // from the log instead of being sent the whole snapshot. And keep everything after the
       // previous snapshot: if this snapshot's file is found damaged at the next start, the

@@ -5,6 +5,7 @@ import type { Result } from '../fsm/result.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { ReplyWriter, type RespVersion } from './encoder.js';
 import { RespParser } from './parser.js';
+import type { ServerStats } from './local-commands.js';
 import type { CommandRecorder, RespObserver } from './resp-observer.js';
 import { writeResult } from './result-writer.js';
 
@@ -77,6 +78,7 @@ export class Connection {
   /** CLIENT REPLY SKIP: the next command's reply is dropped. */
   private skipNextReply = false;
 
+  private readonly stats: ServerStats;
   private readonly slots: Slot[] = [];
   private head = 0;
   private groupKind: 'write' | 'read' | undefined;
@@ -96,9 +98,12 @@ export class Connection {
       consistency: ReadConsistency;
       parser: RespParser;
       observer?: RespObserver | undefined;
+      /** The server's counters (INFO stats); a connection counts its commands there. */
+      stats?: ServerStats | undefined;
     },
   ) {
     this.parser = options.parser;
+    this.stats = options.stats ?? { connectionsReceived: 0, commandsProcessed: 0 };
     this.observer = options.observer;
     this.authenticated = options.requirepass === '';
     this.consistency = options.consistency;
@@ -153,6 +158,7 @@ export class Connection {
   }
 
   private execute(argv: Buffer[]): void {
+    this.stats.commandsProcessed++;
     const name = argv[0]!.toString('latin1').toLowerCase();
     if (
       name === 'client' &&

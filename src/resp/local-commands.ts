@@ -13,15 +13,30 @@ import {
   splitAddress,
   type ClusterMember,
 } from './cluster-view.js';
-import type { Connection, Outcome } from './connection.js';
+import { errorEmitter, type Connection, type Outcome } from './connection.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
 import { MERKLE_COMMANDS, merkleInfoLines } from './merkle-commands.js';
 
 /** Facts about the running server that local commands report. */
+/** Counters INFO stats reports, kept by the server and its connections. */
+export interface ServerStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+}
+
+/**
+ * The Redis version Redraft answers to (HELLO, INFO's redis_version): the release its commands
+ * are checked against. Clients and job queues (BullMQ, Sidekiq) refuse a server whose version
+ * is below what they need, so Redraft's own version goes in redraft_version instead.
+ */
+export const REDIS_COMPATIBLE_VERSION = '7.0.15';
+
 export interface ServerInfo {
   readonly nodeId: number;
+  /** Redraft's own version (INFO redraft_version). */
   readonly version: string;
+  readonly stats: ServerStats;
   readonly startedAt: number;
   readonly requirepass: string;
   readonly routing: 'forward' | 'redirect';
@@ -202,7 +217,7 @@ function hello(ctx: LocalContext, argv: Buffer[]): Outcome {
     w.bulk('server');
     w.bulk('redis');
     w.bulk('version');
-    w.bulk(ctx.server.version);
+    w.bulk(REDIS_COMPATIBLE_VERSION);
     w.bulk('proto');
     w.integer(protocol);
     w.bulk('id');
@@ -319,7 +334,7 @@ function info(ctx: LocalContext, argv: Buffer[]): Outcome {
     [
       'server',
       [
-        `redis_version:${s.version}`,
+        `redis_version:${REDIS_COMPATIBLE_VERSION}`,
         'redis_git_sha1:00000000',
         `redis_mode:${s.routing === 'redirect' ? 'cluster' : 'standalone'}`,
         'os:' + process.platform,
@@ -331,6 +346,15 @@ function info(ctx: LocalContext, argv: Buffer[]): Outcome {
       ],
     ],
     ['clients', [`connected_clients:${s.connections().length}`, 'blocked_clients:0']],
+    ['memory', memorySection()],
+    ['persistence', persistenceSection(ctx)],
+    [
+      'stats',
+      [
+        `total_connections_received:${s.stats.connectionsReceived}`,
+        `total_commands_processed:${s.stats.commandsProcessed}`,
+      ],
+    ],
     [
       'replication',
       (() => {
@@ -443,6 +467,99 @@ function config(ctx: LocalContext, argv: Buffer[]): Outcome {
     return error('ERR CONFIG SET is not supported: configure redraft with its flags');
   if (sub === 'RESETSTAT') return OK;
   return error(`ERR unknown subcommand '${str(argv[1])}'. Try CONFIG HELP.`);
+}
+
+/** Bytes as Redis's *_human fields write them: 1.50M, 917.16K, 12B. */
+function humanBytes(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n}B` : `${v.toFixed(2)}${units[u]!}`;
+}
+
+/**
+ * INFO memory: what this process holds (V8's heap and the buffers outside it) and its resident
+ * size. Redraft never evicts, and sets no memory limit of its own: writes are refused only
+ * when the process runs out, hence maxmemory 0 and noeviction.
+ */
+function memorySection(): string[] {
+  const m = process.memoryUsage();
+  const used = m.heapUsed + m.external;
+  return [
+    `used_memory:${used}`,
+    `used_memory_human:${humanBytes(used)}`,
+    `used_memory_rss:${m.rss}`,
+    `used_memory_rss_human:${humanBytes(m.rss)}`,
+    'maxmemory:0',
+    'maxmemory_human:0B',
+    'maxmemory_policy:noeviction',
+    'mem_allocator:v8',
+  ];
+}
+
+/**
+ * INFO persistence in Redis's terms: every write is in the member's fsynced log before it is
+ * acknowledged (an always-fsynced append-only file), and the snapshots play the part of RDB
+ * saves. A member serving commands has finished loading.
+ */
+function persistenceSection(ctx: LocalContext): string[] {
+  const snap = ctx.kv.node.snapshotStatus();
+  return [
+    'loading:0',
+    `rdb_changes_since_last_save:${Math.max(0, snap.applied - snap.index)}`,
+    `rdb_bgsave_in_progress:${snap.inProgress ? 1 : 0}`,
+    `rdb_last_save_time:${Math.floor(snap.savedAtMs / 1000)}`,
+    'rdb_last_bgsave_status:ok',
+    `redraft_snapshot_index:${snap.index}`,
+    'aof_enabled:1',
+    'aof_rewrite_in_progress:0',
+    'aof_last_write_status:ok',
+  ];
+}
+
+/** LASTSAVE: when this member's latest snapshot was saved, in seconds since the epoch. */
+function lastsave(ctx: LocalContext): Outcome {
+  const at = Math.floor(ctx.kv.node.snapshotStatus().savedAtMs / 1000);
+  return emit((w) => w.integer(at));
+}
+
+/** SAVE: takes this member's snapshot now and replies once it is on disk. */
+function save(ctx: LocalContext): Outcome {
+  return {
+    kind: 'custom',
+    value: ctx.kv.node.takeSnapshot().then(
+      () => (w: ReplyWriter) => w.ok(),
+      (err: unknown) => errorEmitter(err),
+    ),
+  };
+}
+
+/** BGSAVE [SCHEDULE]: starts this member's snapshot and replies at once, as Redis does. */
+function bgsave(ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length > 2 || (argv.length === 2 && str(argv[1]).toUpperCase() !== 'SCHEDULE'))
+    return error('ERR syntax error');
+  const schedule = argv.length === 2;
+  if (ctx.kv.node.snapshotStatus().inProgress) {
+    // Redis runs one save at a time, and with SCHEDULE starts the next one after it; so does
+    // takeSnapshot, which waits for the one being written and then covers what it missed.
+    if (!schedule) return error('ERR Background save already in progress');
+    void ctx.kv.node.takeSnapshot().catch(ignoreSnapshotFailure);
+    return emit((w) => w.simple('Background saving scheduled'));
+  }
+  void ctx.kv.node.takeSnapshot().catch(ignoreSnapshotFailure);
+  return emit((w) => w.simple('Background saving started'));
+}
+
+/**
+ * Nothing to tell a client that has had its reply: the node logs a snapshot that fails to be
+ * written, and one refused up front (nothing applied yet, the node stopping) is no loss.
+ */
+function ignoreSnapshotFailure(): void {
+  // see above
 }
 
 function time(): Outcome {
@@ -697,6 +814,10 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['info', l(-1, ['loading', 'stale'], info)],
   ['config', l(-2, ['admin', 'noscript', 'loading', 'stale'], config)],
   ['time', l(1, ['loading', 'stale', 'fast'], time)],
+  ['lastsave', l(1, ['loading', 'stale', 'fast'], lastsave)],
+  // Ordered as a read: after the writes sent before it have applied, so that it covers them.
+  ['save', { ...l(1, ['admin', 'noscript'], save), order: () => 'read' }],
+  ['bgsave', l(-1, ['admin', 'noscript'], bgsave)],
   ['wait', l(3, ['noscript'], wait)],
   ['leader', l(1, ['fast', 'stale'], leader)],
   ['cluster', l(-2, ['stale'], cluster)],

@@ -8,6 +8,7 @@ import type { ReadConsistency } from '../node/raft-node.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { Connection } from './connection.js';
 import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
+import type { ServerStats } from './local-commands.js';
 import { RespParser, type RespParserOptions } from './parser.js';
 import type { RespObserver } from './resp-observer.js';
 
@@ -41,12 +42,14 @@ export interface RespServerOptions {
 export class RespServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
+  private readonly stats: ServerStats = { connectionsReceived: 0, commandsProcessed: 0 };
   private readonly dispatcher: CommandDispatcher;
 
   constructor(private readonly options: RespServerOptions) {
     const info: ServerInfo = {
       nodeId: options.nodeId,
       version: options.version,
+      stats: this.stats,
       startedAt: Date.now(),
       requirepass: options.requirepass,
       routing: options.routing,
@@ -94,11 +97,13 @@ export class RespServer {
 
   private accept(socket: Socket): void {
     const observer = this.options.observer;
+    this.stats.connectionsReceived++;
     const conn = new Connection(socket, this.dispatcher, {
       requirepass: this.options.requirepass,
       consistency: this.options.consistency,
       parser: new RespParser(this.options.limits),
       observer,
+      stats: this.stats,
     });
     this.connections.add(conn);
     observer?.connectionOpened();

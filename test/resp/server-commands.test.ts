@@ -1,7 +1,8 @@
 /**
- * Connection-level commands against a real single-member node, byte for byte on the socket:
- * CLIENT REPLY (which decides about its own reply), CLIENT TRACKING, CLIENT SETINFO's checks
- * and TIME's microseconds.
+ * Connection and server commands against a real single-member node, byte for byte on the
+ * socket: CLIENT REPLY (which decides about its own reply), CLIENT TRACKING, CLIENT SETINFO's
+ * checks, TIME's microseconds, the version clients check, INFO's memory, persistence and stats
+ * sections, and SAVE, BGSAVE and LASTSAVE.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -110,5 +111,59 @@ describe('connection commands on a real node', () => {
       pairs.some(([, , micros]) => Number(micros) % 1000 !== 0),
       text,
     );
+  });
+
+  /** INFO's `field:value` lines, from a RESP2 bulk reply. */
+  function infoFields(reply: string): Map<string, string> {
+    const fields = new Map<string, string>();
+    for (const line of reply.split('\r\n')) {
+      const at = line.indexOf(':');
+      if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1));
+    }
+    return fields;
+  }
+
+  it('answers as Redis 7.0.15, with its own version apart', async () => {
+    const text = await exchange(leader.respPort, [
+      ['INFO', 'server'],
+      ['HELLO', '3'],
+    ]);
+    const server = infoFields(text.slice(0, text.indexOf('%7')));
+    assert.equal(server.get('redis_version'), '7.0.15');
+    assert.ok((server.get('redraft_version') ?? '') !== '');
+    assert.match(text, /\$7\r\nversion\r\n\$6\r\n7\.0\.15\r\n/);
+  });
+
+  it('reports memory, persistence and stats; SAVE, BGSAVE and LASTSAVE act on snapshots', async () => {
+    const startedBefore = Math.floor(Date.now() / 1000);
+    const first = await exchange(leader.respPort, [['SET', 'persisted', 'yes'], ['INFO']]);
+    const before = infoFields(first);
+    assert.equal(before.get('loading'), '0');
+    assert.equal(before.get('aof_enabled'), '1');
+    assert.equal(before.get('maxmemory_policy'), 'noeviction');
+    assert.ok(Number(before.get('used_memory')) > 0);
+    assert.ok(Number(before.get('rdb_changes_since_last_save')) > 0, first);
+    assert.ok(Number(before.get('total_connections_received')) >= 1);
+    const commandsBefore = Number(before.get('total_commands_processed'));
+    assert.ok(commandsBefore >= 2);
+
+    // SAVE waits for the SET before it; INFO, answered as it arrives, goes in the next exchange.
+    const saved = await exchange(leader.respPort, [
+      ['SET', 'persisted', 'again'],
+      ['SAVE'],
+      ['LASTSAVE'],
+      ['BGSAVE', 'NOW'],
+      ['BGSAVE'],
+    ]);
+    const [, ok, lastsave, badOption, started] = saved.split('\r\n');
+    assert.equal(ok, '+OK');
+    assert.ok(Number(lastsave!.slice(1)) >= startedBefore - 1, lastsave);
+    assert.equal(badOption, '-ERR syntax error');
+    assert.equal(started, '+Background saving started');
+    const after = infoFields(await exchange(leader.respPort, [['INFO', 'persistence', 'stats']]));
+    assert.equal(after.get('rdb_changes_since_last_save'), '0');
+    assert.ok(Number(after.get('redraft_snapshot_index')) > 0);
+    assert.ok(Number(after.get('rdb_last_save_time')) >= startedBefore - 1);
+    assert.ok(Number(after.get('total_commands_processed')) >= commandsBefore + 6);
   });
 });
