@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../harness/index.js';
+import type { Reply } from '../../../src/resp/encoder.js';
 import {
   RespConnection,
   commandAt,
+  type Endpoint,
   raftView,
   startLoopbackCluster,
   type FaultCluster,
@@ -35,11 +37,30 @@ async function leaderAmong(nodes: readonly FaultNode[]): Promise<FaultNode> {
   );
 }
 
+/** Where a `MOVED <slot> <host:port>` reply points, or undefined for any other reply. */
+function movedTo(reply: Reply): Endpoint | undefined {
+  if (reply.kind !== 'error' || !reply.message.startsWith('MOVED ')) return undefined;
+  const address = reply.message.split(' ')[2] ?? '';
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
+/**
+ * SETs `count` keys through `node`, following MOVED to wherever the lead went meanwhile, as a
+ * cluster client does (the members run with redirect routing: see the test).
+ */
 async function setAll(node: FaultNode, prefix: string, count: number): Promise<void> {
-  const conn = await RespConnection.connect(node.endpoint, 2000);
+  let conn = await RespConnection.connect(node.endpoint, 2000);
   try {
     for (let i = 0; i < count; i++) {
-      const reply = await conn.send(['SET', `${prefix}:${i}`, `v${i}`], 5000);
+      const command = ['SET', `${prefix}:${i}`, `v${i}`];
+      let reply = await conn.send(command, 5000);
+      for (let hops = 0, to = movedTo(reply); to !== undefined && hops < 5; to = movedTo(reply)) {
+        hops++;
+        conn.close();
+        conn = await RespConnection.connect(to, 2000);
+        reply = await conn.send(command, 5000);
+      }
       assert.deepEqual(reply, { kind: 'simple', value: 'OK' }, `SET ${prefix}:${i}`);
     }
   } finally {
@@ -51,6 +72,8 @@ async function setAll(node: FaultNode, prefix: string, count: number): Promise<v
 async function readLocally(node: FaultNode, keys: readonly string[]): Promise<(string | null)[]> {
   const conn = await RespConnection.connect(node.endpoint, 2000);
   try {
+    // READONLY: in redirect routing a follower serves reads only to a client that asks.
+    await conn.send(['READONLY'], 2000);
     await conn.send(['READCONSISTENCY', 'stale'], 2000);
     const out: (string | null)[] = [];
     for (const key of keys) {
@@ -76,6 +99,11 @@ describe('disk faults', () => {
         tickMs: 50,
         electionTicks: 10,
         snapshotEntries: 250,
+        // Redirect routing: a member that is not the leader answers a write with MOVED, never
+        // with an OK it got by forwarding. Otherwise, if the lead moved under load before the
+        // write below, the new leader's OK would come back through the member whose disk
+        // failed, and look like that member acknowledging on a failed disk.
+        extraArgs: ['--routing', 'redirect'],
       });
       try {
         if (cluster.diskFaultsUnavailable !== undefined) {

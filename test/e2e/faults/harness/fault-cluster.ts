@@ -53,6 +53,8 @@ export interface ClusterSettings {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly snapshotEntries: number;
+  /** More `redraft server` flags for every member (loopback mode). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface FaultCluster {
@@ -150,6 +152,7 @@ export async function startLoopbackCluster(settings: ClusterSettings): Promise<F
     tickMs: settings.tickMs,
     electionTicks: settings.electionTicks,
     snapshotEntries: settings.snapshotEntries,
+    ...(settings.extraArgs === undefined ? {} : { extraArgs: settings.extraArgs }),
   });
   const shim = diskFaultLibrary();
   const nodes = cluster.members.map(
