@@ -52,6 +52,16 @@ const SUBCOMMANDS = new Map([
       ['refcount', 3],
     ]),
   ],
+  [
+    'memory',
+    new Map([
+      ['doctor', 2],
+      ['help', 2],
+      ['malloc-stats', 2],
+      ['purge', 2],
+      ['usage', -3],
+    ]),
+  ],
 ]);
 /** Local commands that may be queued inside MULTI and run at EXEC (answered in place). */
 const QUEUEABLE_LOCAL = new Set(['ping', 'echo', 'select', 'time', 'leader', 'auth']);

@@ -3,6 +3,7 @@ import { HASH_COMMANDS } from './hashes.js';
 import { INTROSPECTION_COMMANDS } from './introspection.js';
 import { KEY_COMMANDS } from './keys.js';
 import { LCS_COMMANDS } from './lcs.js';
+import { MEMORY_COMMANDS } from './memory.js';
 import { SERVER_COMMANDS } from './server.js';
 import { STRING_COMMANDS } from './strings.js';
 
@@ -17,5 +18,6 @@ export const COMMAND_DEFS: ReadonlyMap<string, CommandDef> = new Map(
     ...HASH_COMMANDS,
     ...SERVER_COMMANDS,
     ...INTROSPECTION_COMMANDS,
+    ...MEMORY_COMMANDS,
   ].map((d) => [d.name, d]),
 );
