@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { LatencySamples, summarize, type LatencySummary } from './latency.js';
-import { cpuMs } from './machine.js';
+import { totalCpuMs } from './machine.js';
 
 export type Operation = 'set' | 'get';
 
@@ -84,10 +84,6 @@ function ownCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-function serverCpuMs(pids: readonly (number | undefined)[]): number {
-  return pids.reduce<number>((sum, pid) => sum + (cpuMs(pid) ?? NaN), 0);
-}
-
 async function connectAll(target: KvTarget, n: number, depth: number): Promise<KvConnection[]> {
   const settled = await Promise.allSettled(Array.from({ length: n }, () => target.connect(depth)));
   const conns = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -142,13 +138,13 @@ export async function runLoad(
   });
   try {
     await sleep(options.warmupMs);
-    const cpuBefore = [serverCpuMs(target.serverPids), ownCpuMs()] as const;
+    const cpuBefore = [totalCpuMs(target.serverPids), ownCpuMs()] as const;
     const start = performance.now();
     state.recording = true;
     await sleep(options.durationMs);
     state.recording = false;
     const seconds = (performance.now() - start) / 1000;
-    const cpuAfter = [serverCpuMs(target.serverPids), ownCpuMs()] as const;
+    const cpuAfter = [totalCpuMs(target.serverPids), ownCpuMs()] as const;
     state.running = false;
     await drain(target, loops);
     const perOpUs = (k: 0 | 1): number =>

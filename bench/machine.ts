@@ -37,6 +37,11 @@ export function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time of all of `pids` together, in ms (NaN if any cannot be read). */
+export function totalCpuMs(pids: readonly (number | undefined)[]): number {
+  return pids.reduce<number>((sum, pid) => sum + (cpuMs(pid) ?? NaN), 0);
+}
+
 /** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
 export function loadAverage(): string {
   return loadavg()

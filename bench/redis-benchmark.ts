@@ -14,7 +14,7 @@ import {
   waitFor,
 } from '../test/e2e/harness/index.js';
 import type { Operation } from './load.js';
-import { cpuMs } from './machine.js';
+import { totalCpuMs } from './machine.js';
 import { makeTempDir, removeTempDir, spawnTracked, stopTracked } from './processes.js';
 
 /** What redis-benchmark says about one test. Latencies in ms; NaN when it did not say. */
@@ -115,10 +115,6 @@ interface RunOutcome {
   readonly serverCpuMs: number;
 }
 
-function sumCpu(pids: readonly (number | undefined)[]): number {
-  return pids.reduce<number>((sum, pid) => sum + (cpuMs(pid) ?? NaN), 0);
-}
-
 /** Runs redis-benchmark once; throws with its output when it fails, errs or times out. */
 async function runOnce(
   spec: RunSpec,
@@ -127,7 +123,7 @@ async function runOnce(
   serverPids: readonly (number | undefined)[],
 ): Promise<RunOutcome> {
   const args = benchmarkArgs(spec, requests);
-  const cpuBefore = sumCpu(serverPids);
+  const cpuBefore = totalCpuMs(serverPids);
   const start = performance.now();
   const { child, exited } = spawnTracked('redis-benchmark', args, ['ignore', 'pipe', 'pipe']);
   let out = '';
@@ -143,7 +139,7 @@ async function runOnce(
   const status = await exited;
   clearTimeout(timer);
   const wallSeconds = (performance.now() - start) / 1000;
-  const serverCpuMs = sumCpu(serverPids) - cpuBefore;
+  const serverCpuMs = totalCpuMs(serverPids) - cpuBefore;
   const tail = out.trim().split('\n').slice(-5).join(' | ');
   const cmd = `redis-benchmark ${args.join(' ')}`;
   if (timeout.fired) throw new Error(`${cmd}: no result within ${timeoutMs / 1000} s (${tail})`);

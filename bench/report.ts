@@ -252,9 +252,13 @@ export interface RunFigures {
   readonly serverCpuUsPerOp: number;
 }
 
+/** What drove the writes of a Merkle-cost row (bench/systems/merkle-cost.ts). */
+export type MerkleCostTool =
+  'load generator' | 'redis-benchmark' | 'load generator, changing values';
+
 /** One tool and SET workload against the clusters with and without Merkle state, per round. */
 export interface MerkleCostMeasurement {
-  readonly tool: 'load generator' | 'load generator, changing values' | 'redis-benchmark';
+  readonly tool: MerkleCostTool;
   /** workloadLabel(). */
   readonly label: string;
   readonly withMerkle: readonly (RunFigures | Error)[];

@@ -97,11 +97,12 @@ export class Results {
   }
 }
 
-function asError(err: unknown): Error {
+export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function progress(text: string): void {
+/** A line of the run's progress, on stderr (stdout carries the report). */
+export function progress(text: string): void {
   process.stderr.write(text);
 }
 

@@ -14,12 +14,25 @@
  */
 import { TestCluster, parseInfo, respCommand, type Member } from '../../test/e2e/harness/index.js';
 import { CHANGING_VALUE_COUNT, benchValue, changingValues, keyNames } from '../keyspace.js';
-import { cpuMs } from '../machine.js';
+import { totalCpuMs } from '../machine.js';
 import { runLoad, type KvTarget, type Workload } from '../load.js';
 import { measureSized } from '../redis-benchmark.js';
 import { redisTarget } from '../redis-target.js';
-import { workloadLabel, type MerkleCostMeasurement, type RunFigures } from '../report.js';
-import { benchmarkSpec, fill, workloadsOf, type BenchSettings, type Results } from '../suite.js';
+import {
+  workloadLabel,
+  type MerkleCostMeasurement,
+  type MerkleCostTool,
+  type RunFigures,
+} from '../report.js';
+import {
+  asError,
+  benchmarkSpec,
+  fill,
+  progress,
+  workloadsOf,
+  type BenchSettings,
+  type Results,
+} from '../suite.js';
 import { ELECTION_TICKS, TICK_MS } from './redraft.js';
 
 const NO_MERKLE = '--no-merkle';
@@ -33,8 +46,11 @@ const NO_MERKLE = '--no-merkle';
  * - the load generator with changing values writes one of CHANGING_VALUE_COUNT distinct
  *   values in turn: nearly every write changes its key.
  */
-const TOOLS = ['load generator', 'redis-benchmark', 'load generator, changing values'] as const;
-type Tool = (typeof TOOLS)[number];
+const TOOLS: readonly MerkleCostTool[] = [
+  'load generator',
+  'redis-benchmark',
+  'load generator, changing values',
+];
 
 /** One of the two clusters, started and led. */
 interface Side {
@@ -49,23 +65,11 @@ interface Side {
   readonly changingTarget: KvTarget;
 }
 
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-function progress(text: string): void {
-  process.stderr.write(text);
-}
-
 /** What finishing a cluster's pending root work took. */
 interface Settle {
   readonly seconds: number;
   /** CPU time of the cluster's members meanwhile, ms. */
   readonly serverCpuMs: number;
-}
-
-function membersCpuMs(side: Side): number {
-  return side.pids.reduce<number>((sum, pid) => sum + (cpuMs(pid) ?? NaN), 0);
 }
 
 /**
@@ -76,7 +80,7 @@ function membersCpuMs(side: Side): number {
  */
 async function settleRoot(results: Results, side: Side, after: string): Promise<Settle | Error> {
   const started = performance.now();
-  const cpuBefore = membersCpuMs(side);
+  const cpuBefore = totalCpuMs(side.pids);
   try {
     const leaderPort = side.leader.ports.resp;
     const reply = await respCommand(leaderPort, ['MERKLE', 'CHECKPOINT', 'NOW'], 30_000);
@@ -95,7 +99,7 @@ async function settleRoot(results: Results, side: Side, after: string): Promise<
     );
     return {
       seconds: (performance.now() - started) / 1000,
-      serverCpuMs: membersCpuMs(side) - cpuBefore,
+      serverCpuMs: totalCpuMs(side.pids) - cpuBefore,
     };
   } catch (err) {
     const e = asError(err);
@@ -125,7 +129,7 @@ interface MeasuredRun extends RunFigures {
 async function measureOnce(
   results: Results,
   settings: BenchSettings,
-  tool: Tool,
+  tool: MerkleCostTool,
   workload: Workload,
   side: Side,
   round: number,

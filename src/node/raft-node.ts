@@ -496,13 +496,11 @@ export class RaftNode<R> {
     /** When it was saved, installed, or (for one loaded at start) when the node started, ms. */
     readonly savedAtMs: number;
     readonly inProgress: boolean;
-    readonly applied: number;
   } {
     return {
       index: this.latestSnapshot?.metadata.index ?? 0,
       savedAtMs: this.latestSnapshotAt,
       inProgress: this.snapshotTask !== undefined,
-      applied: this.appliedIndex,
     };
   }
 

@@ -99,11 +99,11 @@ export class Connection {
       parser: RespParser;
       observer?: RespObserver | undefined;
       /** The server's counters (INFO stats); a connection counts its commands there. */
-      stats?: ServerStats | undefined;
+      stats: ServerStats;
     },
   ) {
     this.parser = options.parser;
-    this.stats = options.stats ?? { connectionsReceived: 0, commandsProcessed: 0 };
+    this.stats = options.stats;
     this.observer = options.observer;
     this.authenticated = options.requirepass === '';
     this.consistency = options.consistency;

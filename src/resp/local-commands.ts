@@ -238,6 +238,12 @@ export function clientLine(c: Connection): string {
   return `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=0 name=${c.name} age=${age} idle=${idle} flags=${c.multi === undefined ? 'N' : 'x'} db=${c.db} sub=0 psub=0 ssub=0 multi=${multi} watch=${c.watches.length} qbuf=${c.parser.bufferedBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1 resp=${c.protocol} lib-name=${c.libName} lib-ver=${c.libVersion}`;
 }
 
+/**
+ * A byte CLIENT LIST could not show in its space-separated fields (a space, a control or a
+ * non-ASCII byte): client names and library names and versions refuse them, as in Redis.
+ */
+const UNPRINTABLE = /[^!-~]/;
+
 function client(ctx: LocalContext, argv: Buffer[]): Outcome {
   const sub = str(argv[1]).toUpperCase();
   const c = ctx.conn;
@@ -247,7 +253,7 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
     case 'SETNAME': {
       if (argv.length !== 3) return error(wrongArity('client|setname').message);
       const name = str(argv[2]);
-      if (/[^!-~]/.test(name)) {
+      if (UNPRINTABLE.test(name)) {
         return error('ERR Client names cannot contain spaces, newlines or special characters.');
       }
       c.name = name;
@@ -261,8 +267,7 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
       const value = str(argv[3]);
       if (attr !== 'LIB-NAME' && attr !== 'LIB-VER')
         return error(`ERR Unrecognized option '${str(argv[2])}'`);
-      // As Redis 7.2: the value ends up in CLIENT LIST's space-separated fields.
-      if (/[^!-~]/.test(value)) {
+      if (UNPRINTABLE.test(value)) {
         return error(
           `ERR ${attr.toLowerCase()} cannot contain spaces, newlines or special characters.`,
         );
@@ -510,7 +515,7 @@ function persistenceSection(ctx: LocalContext): string[] {
   const snap = ctx.kv.node.snapshotStatus();
   return [
     'loading:0',
-    `rdb_changes_since_last_save:${Math.max(0, snap.applied - snap.index)}`,
+    `rdb_changes_since_last_save:${Math.max(0, ctx.kv.node.applied - snap.index)}`,
     `rdb_bgsave_in_progress:${snap.inProgress ? 1 : 0}`,
     `rdb_last_save_time:${Math.floor(snap.savedAtMs / 1000)}`,
     'rdb_last_bgsave_status:ok',
@@ -542,24 +547,15 @@ function save(ctx: LocalContext): Outcome {
 function bgsave(ctx: LocalContext, argv: Buffer[]): Outcome {
   if (argv.length > 2 || (argv.length === 2 && str(argv[1]).toUpperCase() !== 'SCHEDULE'))
     return error('ERR syntax error');
-  const schedule = argv.length === 2;
-  if (ctx.kv.node.snapshotStatus().inProgress) {
-    // Redis runs one save at a time, and with SCHEDULE starts the next one after it; so does
-    // takeSnapshot, which waits for the one being written and then covers what it missed.
-    if (!schedule) return error('ERR Background save already in progress');
-    void ctx.kv.node.takeSnapshot().catch(ignoreSnapshotFailure);
-    return emit((w) => w.simple('Background saving scheduled'));
-  }
-  void ctx.kv.node.takeSnapshot().catch(ignoreSnapshotFailure);
-  return emit((w) => w.simple('Background saving started'));
-}
-
-/**
- * Nothing to tell a client that has had its reply: the node logs a snapshot that fails to be
- * written, and one refused up front (nothing applied yet, the node stopping) is no loss.
- */
-function ignoreSnapshotFailure(): void {
-  // see above
+  // Redis runs one save at a time, and with SCHEDULE starts the next one after it; so does
+  // takeSnapshot, which waits for the one being written and then covers what it missed.
+  const running = ctx.kv.node.snapshotStatus().inProgress;
+  if (running && argv.length === 1) return error('ERR Background save already in progress');
+  void ctx.kv.node.takeSnapshot().catch(() => {
+    // Nothing to tell a client that has had its reply: the node logs a snapshot that fails to
+    // be written, and one refused up front (nothing applied yet, the node stopping) is no loss.
+  });
+  return emit((w) => w.simple(`Background saving ${running ? 'scheduled' : 'started'}`));
 }
 
 function time(): Outcome {
