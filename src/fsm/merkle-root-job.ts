@@ -22,23 +22,50 @@
  * other use of the tree), so after its last step the tree holds exactly the state at `index`.
  */
 import {
-  keyHashOf,
   sortByKeyHash,
   type SmtChange,
   type SparseMerkleTree,
 } from '../merkle/sparse-merkle-tree.js';
 import type { StoredEntry } from './keyspace.js';
-import { canonicalValue, treeKeyOf } from './merkle-values.js';
+import { canonicalValue, treeKeyHash, treeKeyOf } from './merkle-values.js';
 
 /** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
 export type FrozenState = StoredEntry | Uint8Array | undefined;
+
+/**
+ * One changed key, from its hashing until its part of the tree is brought in. It holds only
+ * the key hash and what it already had (the key, the frozen state): a root's changed keys wait
+ * here across many turns of the event loop, and every object made for them in that time lives
+ * through young-generation collections, each of which copies it. The tree key and the
+ * canonical value are made just before the part is merged; the tree key only if the merge
+ * creates a leaf for it (most changed keys are already in the tree).
+ */
+class PendingChange implements SmtChange {
+  value: Uint8Array | undefined = undefined;
+  constructor(
+    readonly keyHash: string,
+    private readonly db: number,
+    private readonly name: string,
+    private readonly state: FrozenState,
+  ) {}
+
+  get key(): Uint8Array {
+    return treeKeyOf(this.db, this.name);
+  }
+
+  /** Encodes the value to set, if any: just before the merge that needs it. */
+  encode(): void {
+    const state = this.state;
+    this.value = state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
+  }
+}
 
 export class RootJob {
   /** The database being hashed, and where in its changes. */
   private db = 0;
   private cursor: Iterator<[string, FrozenState]> | undefined;
   /** Hashed changes by the first byte of their key hash: one part of the tree each. */
-  private readonly parts: SmtChange[][] = Array.from({ length: 256 }, () => []);
+  private readonly parts: PendingChange[][] = Array.from({ length: 256 }, () => []);
   private part = 0;
   private result: Buffer | undefined;
   /** Time spent in steps so far, in ms (the recompute metric). */
@@ -96,11 +123,8 @@ export class RootJob {
         continue;
       }
       const [key, state] = next.value;
-      const treeKey = treeKeyOf(this.db, key);
-      const keyHash = keyHashOf(treeKey);
-      const value =
-        state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
-      this.parts[keyHash.charCodeAt(0)]!.push({ keyHash, key: treeKey, value });
+      const keyHash = treeKeyHash(this.db, key);
+      this.parts[keyHash.charCodeAt(0)]!.push(new PendingChange(keyHash, this.db, key, state));
       budget--;
     }
     return budget;
@@ -114,6 +138,7 @@ export class RootJob {
       // One descent for the whole part; a key rewritten with the value it had at the previous
       // root (a SET of the same bytes, an EXPIRE that changed nothing) leaves its leaf and
       // path, cached hashes included, as they are.
+      for (const change of changes) change.encode();
       this.tree.applySorted(sortByKeyHash(changes, 1));
       this.tree.hashPrefix(this.part);
     }

@@ -9,6 +9,7 @@ import {
   encodeSortedHashValue,
   encodeStringValue,
 } from '../merkle/index.js';
+import { sha256Latin1 } from '../merkle/hash.js';
 import type { StoredEntry } from './keyspace.js';
 
 /** The tree key of a key held as a latin1 string (the key space's representation). */
@@ -19,6 +20,20 @@ export function treeKeyOf(db: number, key: string): Buffer {
   if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
   else out.write(key, 1, 'latin1');
   return out;
+}
+
+/** Where treeKeyHash lays out a tree key; grown for a longer key. */
+let treeKeyScratch = Buffer.allocUnsafe(256);
+
+/** SHA-256 of the tree key of a key held as a latin1 string, without keeping the tree key. */
+export function treeKeyHash(db: number, key: string): string {
+  if (1 + key.length > treeKeyScratch.length)
+    treeKeyScratch = Buffer.allocUnsafe(2 + key.length * 2);
+  const out = treeKeyScratch;
+  out[0] = db;
+  if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
+  else out.write(key, 1, 'latin1');
+  return sha256Latin1(out.subarray(0, 1 + key.length));
 }
 
 /** The canonical value bytes of a stored entry (src/merkle/redis-value.ts). */

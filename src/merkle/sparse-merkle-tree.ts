@@ -402,8 +402,10 @@ export class SparseMerkleTree implements SmtView {
           return null;
         }
         if (bytesEqual(c.value, node.value)) return node;
-        if (node.epoch !== this.epoch) return new SmtLeaf(c.keyHash, c.key, c.value, this.epoch);
-        node.key = c.key;
+        // The same key: the leaf keeps its key and key hash, and the change's copies die young.
+        if (node.epoch !== this.epoch) {
+          return new SmtLeaf(node.keyHash, node.key, c.value, this.epoch);
+        }
         node.value = c.value;
         node.hash = undefined;
         return node;
@@ -417,7 +419,7 @@ export class SparseMerkleTree implements SmtView {
       const c = changes[i]!;
       if (kept !== null && c.keyHash === kept.keyHash) {
         if (c.value !== undefined && !bytesEqual(c.value, kept.value)) {
-          leaves.push(new SmtLeaf(c.keyHash, c.key, c.value, this.epoch));
+          leaves.push(new SmtLeaf(kept.keyHash, kept.key, c.value, this.epoch));
         } else if (c.value !== undefined) {
           leaves.push(kept);
         } else {
@@ -485,7 +487,11 @@ export function keyHashOf(key: Uint8Array): string {
   return sha256Latin1(key);
 }
 
-/** @internal One key's change for `applySorted`: a value to set, or undefined to delete. */
+/**
+ * @internal One key's change for `applySorted`: a value to set, or undefined to delete. `key`
+ * is read only when the key is new to the tree (a getter may build it then): a key already in
+ * the tree keeps the bytes its leaf holds.
+ */
 export interface SmtChange {
   readonly keyHash: string;
   readonly key: Uint8Array;

@@ -123,6 +123,29 @@ describe('SparseMerkleTree: known answers', () => {
     assert.equal(hex(t.root()), hex(refRoot(new Map([[hex(utf8('other')), utf8('x')]]))));
   });
 
+  it('applySorted reads a change key only for a key new to the tree', () => {
+    const t = new SparseMerkleTree();
+    t.set(utf8('k'), utf8('v'));
+    const version = t.snapshot();
+    let reads = 0;
+    const change = (key: string, value: string) => ({
+      keyHash: keyHashOf(utf8(key)),
+      value: utf8(value),
+      get key(): Uint8Array {
+        reads++;
+        return utf8(key);
+      },
+    });
+    // A frozen leaf is copied with its own key; then the copy is changed in place.
+    t.applySorted([change('k', 'w')]);
+    t.applySorted([change('k', 'x')]);
+    assert.equal(reads, 0);
+    t.applySorted([change('new', 'n')]);
+    assert.equal(reads, 1);
+    assert.deepEqual([...t.entries()].map(([k]) => Buffer.from(k).toString()).sort(), ['k', 'new']);
+    assert.deepEqual(version.get(utf8('k')), utf8('v'));
+  });
+
   it('refuses empty keys and values (an ICS-23 leaf op cannot prove them)', () => {
     const t = new SparseMerkleTree();
     assert.throws(() => t.set(new Uint8Array(0), utf8('v')), RangeError);
