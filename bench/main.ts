@@ -111,15 +111,46 @@ function renderPng(svgFile: string, pngFile: string): boolean {
   }
 }
 
+/** What `--help` prints, and what a wrong option is answered with. */
+const USAGE = `usage: npm run bench -- [--only LIST] [--quick] [--write-report]
+
+  --only LIST      comma-separated parts (redis-benchmark, load, consistency, merkle-cost)
+                   and/or systems (redraft, redis, etcd); a kind not named runs in full
+  --quick          short runs and a small key space, to check that everything works
+  --write-report   also write docs/benchmarks.md and its chart
+  -h, --help       this text
+
+Environment variables (REDRAFT_BENCH_SECONDS, _CLIENTS, _KEYSPACE, _SERVER_FLAGS, ...) are
+described at the top of bench/main.ts and in the README's Benchmarks section.
+`;
+
+/** The command line's options; undefined after answering --help or a wrong option. */
+function parseOptions(): { only?: string; quick: boolean; 'write-report': boolean } | undefined {
+  try {
+    const { values } = parseArgs({
+      options: {
+        only: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        'write-report': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return undefined;
+    }
+    return values;
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      only: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      'write-report': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const values = parseOptions();
+  if (values === undefined) return;
   const settings = settingsFrom(values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '', values.quick);
   const facts = machineFacts();
   const startedAt = new Date().toISOString();
