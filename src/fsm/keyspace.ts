@@ -14,6 +14,33 @@ export interface StringValue {
    * content. Not part of the value: proofs, replies and comparisons ignore it.
    */
   readonly raw?: true;
+  /**
+   * `fingerprintOf(value)`, when the value was made by `stringValue`: values with different
+   * fingerprints differ, which the Merkle state's write hook learns without reading the bytes
+   * of the value a write replaces (cold in memory by then).
+   */
+  readonly fingerprint?: number;
+}
+
+/**
+ * A 32-bit summary of a string's bytes: the length and up to 32 bytes from each end, so it costs
+ * the same for any size. Equal bytes give equal fingerprints; the converse is only likely.
+ */
+export function fingerprintOf(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let h = Math.imul(n ^ 0x811c9dc5, 0x01000193);
+  const head = Math.min(n, 32);
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = Math.max(head, n - 32); i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h;
+}
+
+/** A string value, fingerprinted; `raw` for one edited in place (see StringValue.raw). */
+export function stringValue(value: Buffer, raw = false): StringValue {
+  const fingerprint = fingerprintOf(value);
+  return raw
+    ? { type: 'string', value, raw: true, fingerprint }
+    : { type: 'string', value, fingerprint };
 }
 
 export interface HashValue {

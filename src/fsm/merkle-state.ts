@@ -97,10 +97,18 @@ const ROOT_STEP_KEYS = 1024;
  * never compared: their field maps change in place, so the replaced entry may share them.
  */
 function sameString(a: StoredEntry, b: StoredEntry): boolean {
-  if (a.expireAt !== b.expireAt || a.value.type !== 'string' || b.value.type !== 'string')
+  const av = a.value;
+  const bv = b.value;
+  if (a.expireAt !== b.expireAt || av.type !== 'string' || bv.type !== 'string') return false;
+  // Decided here for nearly every changed value: the replaced value's bytes stay unread.
+  if (
+    av.fingerprint !== bv.fingerprint &&
+    av.fingerprint !== undefined &&
+    bv.fingerprint !== undefined
+  )
     return false;
-  const x = a.value.value;
-  const y = b.value.value;
+  const x = av.value;
+  const y = bv.value;
   if (x === y) return true;
   if (x.length !== y.length) return false;
   // Buffer#equals crosses into C++ for every call, which for a typical value (tens of bytes)

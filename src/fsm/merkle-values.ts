@@ -10,7 +10,7 @@ import {
   encodeStringValue,
 } from '../merkle/index.js';
 import { sha256Latin1 } from '../merkle/hash.js';
-import type { StoredEntry } from './keyspace.js';
+import { stringValue, type StoredEntry } from './keyspace.js';
 
 /** The tree key of a key held as a latin1 string (the key space's representation). */
 export function treeKeyOf(db: number, key: string): Buffer {
@@ -53,7 +53,7 @@ export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
   const v = decodeRedisValue(bytes);
   if (v.type === 'string') {
     return {
-      value: { type: 'string', value: Buffer.from(v.value) },
+      value: stringValue(Buffer.from(v.value)),
       expireAt: v.expireAt,
       version,
     };

@@ -1,5 +1,5 @@
 import { memberContextOf, type MemberInfo } from './entry-codec.js';
-import type { StoredEntry } from './keyspace.js';
+import { stringValue, type StoredEntry } from './keyspace.js';
 
 /**
  * The state machine image inside a Raft snapshot:
@@ -296,9 +296,9 @@ export function readSnapshot(data: Uint8Array): {
         return b;
       };
       if (type === TYPE_STRING) {
-        db.set(key, { value: { type: 'string', value: bytes() }, expireAt, version });
+        db.set(key, { value: stringValue(bytes()), expireAt, version });
       } else if (type === TYPE_RAW_STRING && format >= VERSION) {
-        db.set(key, { value: { type: 'string', value: bytes(), raw: true }, expireAt, version });
+        db.set(key, { value: stringValue(bytes(), true), expireAt, version });
       } else if (type === TYPE_HASH) {
         need(4);
         const count = buf.readUInt32BE(off);

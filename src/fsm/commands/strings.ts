@@ -1,4 +1,4 @@
-import { keyOf } from '../keyspace.js';
+import { keyOf, stringValue } from '../keyspace.js';
 import {
   CommandError,
   NOT_INTEGER,
@@ -31,12 +31,12 @@ function intResult(n: bigint): number | bigint {
 }
 
 function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
-  ctx.db.set(key, { value: { type: 'string', value }, expireAt, version: ctx.index });
+  ctx.db.set(key, { value: stringValue(value), expireAt, version: ctx.index });
 }
 
 /** `store` for a string edited in place in Redis (APPEND, SETRANGE): see StringValue.raw. */
 function storeEdited(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
-  ctx.db.set(key, { value: { type: 'string', value, raw: true }, expireAt, version: ctx.index });
+  ctx.db.set(key, { value: stringValue(value, true), expireAt, version: ctx.index });
 }
 
 /** The expiry option of SET or GETEX, checked only once all options have been parsed. */
