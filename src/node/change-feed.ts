@@ -1,5 +1,6 @@
 import { RedraftError } from '../errors.js';
 import type { KvStateMachine } from '../fsm/kv-state-machine.js';
+import type { StoredEntry } from '../fsm/keyspace.js';
 
 /** One key written or deleted by the entry at `index`, with the key's state right after. */
 export interface Change {
@@ -59,6 +60,12 @@ const CHANGE_OVERHEAD_BYTES = 64;
  */
 export class ChangeFeed {
   private readonly ring: (Change | undefined)[];
+  /**
+   * Per ring slot, its change's index and accounted bytes: eviction reads these rather than
+   * the change, which by then has not been touched for maxChanges writes (a cache miss each).
+   */
+  private readonly slotIndex: Float64Array;
+  private readonly slotBytes: Uint32Array;
   /** Sequence number of the oldest change held; sequence numbers never restart. */
   private firstSeq = 0;
   private nextSeq = 0;
@@ -80,10 +87,12 @@ export class ChangeFeed {
     private readonly limits: ChangeFeedLimits = DEFAULT_CHANGE_FEED_LIMITS,
   ) {
     this.ring = new Array<Change | undefined>(limits.maxChanges);
+    this.slotIndex = new Float64Array(limits.maxChanges);
+    this.slotBytes = new Uint32Array(limits.maxChanges);
     this.compacted = appliedIndex();
     this.unsubscribe = [
-      fsm.onKeyChange((db, key, index) => {
-        this.record(fsm, db, key, index);
+      fsm.onKeyChange((db, key, index, entry) => {
+        this.record(db, key, index, entry);
       }),
       fsm.onRestore(() => {
         this.restored();
@@ -156,9 +165,8 @@ export class ChangeFeed {
     return this.appliedIndex();
   }
 
-  private record(fsm: KvStateMachine, db: number, key: string, index: number): void {
+  private record(db: number, key: string, index: number, entry: StoredEntry | undefined): void {
     this.settleRestore();
-    const entry = fsm.dbs[db]?.entries.get(key);
     const value = entry?.value.type === 'string' ? entry.value.value : undefined;
     const change: Change = {
       index,
@@ -170,9 +178,13 @@ export class ChangeFeed {
       expireAt: entry?.expireAt ?? 0,
     };
     if (this.nextSeq - this.firstSeq === this.limits.maxChanges) this.evictOldest();
-    this.ring[this.nextSeq % this.limits.maxChanges] = change;
+    const slot = this.nextSeq % this.limits.maxChanges;
+    const bytes = changeBytes(change);
+    this.ring[slot] = change;
+    this.slotIndex[slot] = index;
+    this.slotBytes[slot] = bytes;
     this.nextSeq++;
-    this.bytes += changeBytes(change);
+    this.bytes += bytes;
     while (this.bytes > this.limits.maxBytes && this.nextSeq - this.firstSeq > 1) {
       this.evictOldest();
     }
@@ -181,12 +193,12 @@ export class ChangeFeed {
 
   private evictOldest(): void {
     const slot = this.firstSeq % this.limits.maxChanges;
-    const change = this.ring[slot]!;
     this.ring[slot] = undefined;
     this.firstSeq++;
-    this.bytes -= changeBytes(change);
+    this.bytes -= this.slotBytes[slot]!;
     // Other changes of the same index may remain: that index is no longer whole.
-    if (change.index > this.compacted) this.compacted = change.index;
+    const index = this.slotIndex[slot]!;
+    if (index > this.compacted) this.compacted = index;
   }
 
   private restored(): void {
