@@ -2,11 +2,12 @@
  * SHA-256 primitives shared by the sparse Merkle tree, the proof builder, the verifier and the
  * RFC 6962 log.
  *
- * Inside the tree, hashes are kept as 32-character latin1 strings rather than Uint8Arrays: a
- * one-byte V8 string of 32 characters costs ~48 bytes, a Buffer ~150 once its ArrayBuffer is
- * counted, and with a million leaves and a million inner nodes that difference is hundreds of
- * megabytes. Latin1 strings also compare (`<`, `===`) in byte order, which is exactly the order
- * of the hashed keys. Byte arrays appear only at the edges (roots, proofs).
+ * Key hashes, and the hashes the verifier and the RFC 6962 log work with, are 32-character
+ * latin1 strings rather than Uint8Arrays: a one-byte V8 string of 32 characters costs ~48 bytes,
+ * a Buffer ~150 once its ArrayBuffer is counted, and with a million keys that difference is
+ * hundreds of megabytes. Latin1 strings also compare (`<`, `===`) in byte order, which is
+ * exactly the order of the hashed keys. Byte arrays appear only at the edges (roots, proofs).
+ * The tree's nodes keep their own hashes as words inside the node (sparse-merkle-tree.ts).
  *
  * `crypto.hash` (Node >= 20.12) is a one-shot digest with no Hash object to allocate; it is about
  * twice as fast as `createHash().update().digest()` for 65-byte inputs. Older Node 20 releases

@@ -5,7 +5,7 @@
  * state costs about the writes made since the tag, not the size of the map.
  */
 import { bytesEqual } from './hash.js';
-import { SmtInner, SmtLeaf, nodeHash, type SmtNode, type SmtView } from './sparse-merkle-tree.js';
+import { SmtInner, SmtLeaf, sameHash, type SmtNode, type SmtView } from './sparse-merkle-tree.js';
 
 /** A key whose value differs: its value in the target version, or undefined if absent there. */
 export interface SmtChange {
@@ -51,7 +51,7 @@ function diffLeaves(from: SmtNode | null, to: SmtNode | null, out: SmtChange[]):
 
 function diffNodes(from: SmtNode | null, to: SmtNode | null, out: SmtChange[]): void {
   if (from === to) return;
-  if (from !== null && to !== null && nodeHash(from) === nodeHash(to)) return;
+  if (from !== null && to !== null && sameHash(from, to)) return;
   if (from instanceof SmtInner && to instanceof SmtInner) {
     // Inner nodes at one position split on the same bit of the key hash in both versions.
     diffNodes(from.left, to.left, out);

@@ -28,49 +28,60 @@
  * in place, so with no snapshot outstanding the write path allocates nothing extra, and right
  * after a snapshot each write copies at most the ~log2(n) + 1 nodes on its path, once per node.
  *
- * Memory (Node 20, measured by test/merkle/smt.bench.ts): ~300 bytes per key for the tree's
- * own structure (leaf object, its key hash and cached hash as 32-byte latin1 strings, and ~1.4
- * inner nodes per leaf, each an object plus a cached hash), on top of the key and value arrays,
+ * Memory (Node 20, measured by test/merkle/smt.bench.ts): ~340 bytes per key for the tree's
+ * own structure (leaf object with its key hash as a 32-byte latin1 string, and ~1.4 inner nodes
+ * per leaf, each node an object holding its cached hash), on top of the key and value arrays,
  * which are kept by reference, not copied. A retained version costs nothing while the live tree
  * is unchanged; each later write makes it pin what that write replaced: the old leaf (and its
  * value) and the old copies of the inner nodes on the path that no earlier write since the
  * snapshot had copied yet. Measured: 100,000 distinct writes after a snapshot of a 1M-key tree
- * leave the version pinning ~72 MB (~750 bytes per write, 40-byte values included); the bound is
- * the whole tree at the time of the snapshot (~300 bytes per key plus its values). Dropping the
+ * leave the version pinning ~81 MB (~850 bytes per write, 40-byte values included); the bound is
+ * the whole tree at the time of the snapshot (~340 bytes per key plus its values). Dropping the
  * SmtVersion releases all of it. A cached hash filled in on a shared node is harmless: it is a
  * pure function of that node's frozen contents, so every version sees the same value.
  */
-import {
-  EMPTY_HASH,
-  bitAt,
-  bytesEqual,
-  fromLatin1,
-  sha256Latin1,
-  smtInnerHash,
-  smtLeafHash,
-} from './hash.js';
+import { EMPTY_HASH, HASH_SIZE, bitAt, bytesEqual, fromLatin1, sha256Latin1 } from './hash.js';
+import { SMT_INNER_PREFIX, SMT_LEAF_PREFIX } from './spec.js';
+
+/**
+ * @internal What every node has: its hash, cached in the node itself as eight 32-bit words
+ * (big-endian), valid while `hashed`. A rehash overwrites the words: a hash kept as its own
+ * string was a new object per changed node per root, most of what a write load made the
+ * collector copy and promote.
+ */
+export abstract class SmtHashed {
+  hashed = false;
+  h0 = 0;
+  h1 = 0;
+  h2 = 0;
+  h3 = 0;
+  h4 = 0;
+  h5 = 0;
+  h6 = 0;
+  h7 = 0;
+}
 
 /** @internal A key-value leaf. `keyHash` is SHA-256(key) as a latin1 string. */
-export class SmtLeaf {
-  /** Cached leaf hash; undefined when the value changed since it was computed. */
-  hash: string | undefined = undefined;
+export class SmtLeaf extends SmtHashed {
   constructor(
     readonly keyHash: string,
     public key: Uint8Array,
     public value: Uint8Array,
     public epoch: number,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /** @internal An inner node: at least two leaves below it; null is an empty subtree. */
-export class SmtInner {
-  /** Cached hash; undefined when something below changed since it was computed. */
-  hash: string | undefined = undefined;
+export class SmtInner extends SmtHashed {
   constructor(
     public left: SmtNode | null,
     public right: SmtNode | null,
     public epoch: number,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 /** @internal */
@@ -100,16 +111,106 @@ function firstDifferingBit(a: string, b: string, from: number): number {
   throw new Error('SHA-256 collision between two keys');
 }
 
-/** @internal The node's hash, computing and caching whatever is missing below it. */
+/** The preimage of the hash being computed: prefix byte and two 32-byte halves. */
+const preimage = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+/** Where `nodeHash` lays out the words it turns into a string. */
+const hashOut = Buffer.allocUnsafe(HASH_SIZE);
+
+/** Writes the hash of `node` (the empty hash for null) to out[at, at + 32). */
+function putHash(out: Buffer, at: number, node: SmtHashed | null): void {
+  if (node === null) {
+    for (let i = 0; i < HASH_SIZE; i++) out[at + i] = 0;
+    return;
+  }
+  putWord(out, at, node.h0);
+  putWord(out, at + 4, node.h1);
+  putWord(out, at + 8, node.h2);
+  putWord(out, at + 12, node.h3);
+  putWord(out, at + 16, node.h4);
+  putWord(out, at + 20, node.h5);
+  putWord(out, at + 24, node.h6);
+  putWord(out, at + 28, node.h7);
+}
+
+function putWord(out: Buffer, at: number, word: number): void {
+  // Uint8Array stores keep the low 8 bits.
+  out[at] = word >>> 24;
+  out[at + 1] = word >>> 16;
+  out[at + 2] = word >>> 8;
+  out[at + 3] = word;
+}
+
+/** Word `i` (0..7) of a 32-character latin1 digest. */
+function wordAt(digest: string, i: number): number {
+  const at = i * 4;
+  return (
+    (digest.charCodeAt(at) << 24) |
+    (digest.charCodeAt(at + 1) << 16) |
+    (digest.charCodeAt(at + 2) << 8) |
+    digest.charCodeAt(at + 3)
+  );
+}
+
+/** SHA-256 of the preimage, into the node's words. */
+function digestInto(node: SmtHashed): void {
+  const d = sha256Latin1(preimage);
+  node.h0 = wordAt(d, 0);
+  node.h1 = wordAt(d, 1);
+  node.h2 = wordAt(d, 2);
+  node.h3 = wordAt(d, 3);
+  node.h4 = wordAt(d, 4);
+  node.h5 = wordAt(d, 5);
+  node.h6 = wordAt(d, 6);
+  node.h7 = wordAt(d, 7);
+  node.hashed = true;
+}
+
+/** @internal Computes and caches the node's hash, and whatever is missing below it. */
+export function ensureHashed(node: SmtNode): void {
+  if (node.hashed) return;
+  if (node instanceof SmtLeaf) {
+    // SHA-256(0x00 || SHA-256(key) || SHA-256(value))
+    const valueHash = sha256Latin1(node.value);
+    const keyHash = node.keyHash;
+    preimage[0] = SMT_LEAF_PREFIX;
+    for (let i = 0; i < HASH_SIZE; i++) {
+      preimage[1 + i] = keyHash.charCodeAt(i);
+      preimage[1 + HASH_SIZE + i] = valueHash.charCodeAt(i);
+    }
+  } else {
+    // SHA-256(0x01 || left || right); the children first, as they use the preimage too.
+    const { left, right } = node;
+    if (left !== null) ensureHashed(left);
+    if (right !== null) ensureHashed(right);
+    preimage[0] = SMT_INNER_PREFIX;
+    putHash(preimage, 1, left);
+    putHash(preimage, 1 + HASH_SIZE, right);
+  }
+  digestInto(node);
+}
+
+/** @internal The node's hash as a latin1 string, computing whatever is missing. */
 export function nodeHash(node: SmtNode | null): string {
   if (node === null) return EMPTY_HASH;
-  if (node.hash !== undefined) return node.hash;
-  const h =
-    node instanceof SmtLeaf
-      ? smtLeafHash(node.keyHash, node.value)
-      : smtInnerHash(nodeHash(node.left), nodeHash(node.right));
-  node.hash = h;
-  return h;
+  ensureHashed(node);
+  putHash(hashOut, 0, node);
+  return hashOut.toString('latin1');
+}
+
+/** @internal Whether two nodes hash alike, computing whatever is missing. */
+export function sameHash(a: SmtNode, b: SmtNode): boolean {
+  ensureHashed(a);
+  ensureHashed(b);
+  return (
+    a.h0 === b.h0 &&
+    a.h1 === b.h1 &&
+    a.h2 === b.h2 &&
+    a.h3 === b.h3 &&
+    a.h4 === b.h4 &&
+    a.h5 === b.h5 &&
+    a.h6 === b.h6 &&
+    a.h7 === b.h7
+  );
 }
 
 /** @internal The leaf for `keyHash`, if present. */
@@ -232,7 +333,7 @@ export class SparseMerkleTree implements SmtView {
 
   /** Whether `root()` has hashing to do (something changed since it last ran). */
   get stale(): boolean {
-    return this.top !== null && this.top.hash === undefined;
+    return this.top !== null && !this.top.hashed;
   }
 
   /** The root as lowercase hex (the form checkpoints and PROVE replies carry). */
@@ -267,10 +368,9 @@ export class SparseMerkleTree implements SmtView {
 
   /**
    * Inserts or replaces. Both key and value must be non-empty: an ICS-23 leaf op refuses an
-   * empty key or value, so such an entry could never be proven. With `hashLeaf` the leaf's hash
-   * is computed now rather than by the next `root()` (for callers that spread the work out).
+   * empty key or value, so such an entry could never be proven.
    */
-  set(key: Uint8Array, value: Uint8Array, options?: { readonly hashLeaf?: boolean }): void {
+  set(key: Uint8Array, value: Uint8Array): void {
     checkKey(key);
     if (!(value instanceof Uint8Array)) throw new TypeError('value must be a Uint8Array');
     if (key.length === 0) throw new RangeError('SMT keys must be non-empty (ICS-23 leaf op)');
@@ -288,17 +388,15 @@ export class SparseMerkleTree implements SmtView {
         w = new SmtInner(node.left, node.right, epoch);
         this.attach(parent, side, w);
       }
-      w.hash = undefined;
+      w.hashed = false;
       parent = w;
       side = bitAt(keyHash, depth);
       node = side === 0 ? w.left : w.right;
       depth++;
     }
 
-    const leafHash = options?.hashLeaf === true ? smtLeafHash(keyHash, value) : undefined;
     if (node === null) {
       const fresh = new SmtLeaf(keyHash, key, value, epoch);
-      fresh.hash = leafHash;
       this.attach(parent, side, fresh);
       this.count++;
       return;
@@ -307,10 +405,9 @@ export class SparseMerkleTree implements SmtView {
       if (node.epoch === epoch) {
         node.key = key;
         node.value = value;
-        node.hash = leafHash;
+        node.hashed = false;
       } else {
         const fresh = new SmtLeaf(keyHash, key, value, epoch);
-        fresh.hash = leafHash;
         this.attach(parent, side, fresh);
       }
       return;
@@ -319,7 +416,6 @@ export class SparseMerkleTree implements SmtView {
     // existing leaf moves unchanged (a leaf's hash does not depend on its depth).
     const split = firstDifferingBit(keyHash, node.keyHash, depth);
     const fresh = new SmtLeaf(keyHash, key, value, epoch);
-    fresh.hash = leafHash;
     let sub: SmtInner =
       bitAt(keyHash, split) === 0
         ? new SmtInner(fresh, node, epoch)
@@ -375,7 +471,7 @@ export class SparseMerkleTree implements SmtView {
         // The same children, but one may have been changed in place (a node of this epoch):
         // then its hash is gone, and this node's must go too. (Only nodes of this epoch are
         // changed in place, and their parents are of this epoch as well.)
-        if (node.hash !== undefined && (unhashed(left) || unhashed(right))) node.hash = undefined;
+        if (node.hashed && (unhashed(left) || unhashed(right))) node.hashed = false;
         return node;
       }
       // Compression: a subtree left with a single leaf is that leaf.
@@ -384,7 +480,7 @@ export class SparseMerkleTree implements SmtView {
       const w = node.epoch === this.epoch ? node : new SmtInner(null, null, this.epoch);
       w.left = left;
       w.right = right;
-      w.hash = undefined;
+      w.hashed = false;
       return w;
     }
     if (hi - lo === 1) {
@@ -407,7 +503,7 @@ export class SparseMerkleTree implements SmtView {
           return new SmtLeaf(node.keyHash, node.key, c.value, this.epoch);
         }
         node.value = c.value;
-        node.hash = undefined;
+        node.hashed = false;
         return node;
       }
     }
@@ -456,7 +552,7 @@ export class SparseMerkleTree implements SmtView {
     let node = this.top;
     for (let depth = 0; node instanceof SmtInner; depth++) {
       const w = this.writable(node);
-      w.hash = undefined;
+      w.hashed = false;
       if (w !== node) this.attach(parent, side, w);
       path.push(w);
       parent = w;
@@ -500,7 +596,7 @@ export interface SmtChange {
 
 /** Whether a subtree has changed since its hash was last computed (empty ones never do). */
 function unhashed(node: SmtNode | null): boolean {
-  return node !== null && node.hash === undefined;
+  return node !== null && !node.hashed;
 }
 
 /** The first of items[lo, hi), sorted by key hash, whose bit `depth` is 1 (hi if none). */
