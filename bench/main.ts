@@ -151,7 +151,15 @@ function parseOptions(): { only?: string; quick: boolean; 'write-report': boolea
 async function main(): Promise<void> {
   const values = parseOptions();
   if (values === undefined) return;
-  const settings = settingsFrom(values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '', values.quick);
+  let settings: BenchSettings;
+  try {
+    settings = settingsFrom(values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '', values.quick);
+  } catch (err) {
+    // A wrong --only or REDRAFT_BENCH_* value: the message says which, a stack would not help.
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const facts = machineFacts();
   const startedAt = new Date().toISOString();
   const results = new Results();
