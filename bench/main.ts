@@ -124,8 +124,12 @@ Environment variables (REDRAFT_BENCH_SECONDS, _CLIENTS, _KEYSPACE, _SERVER_FLAGS
 described at the top of bench/main.ts and in the README's Benchmarks section.
 `;
 
-/** The command line's options; undefined after answering --help or a wrong option. */
-function parseOptions(): { only?: string; quick: boolean; 'write-report': boolean } | undefined {
+/**
+ * The command line's options and the settings they and the environment give; undefined after
+ * answering --help, or a wrong option or setting (named, with the usage, and exit status 2).
+ */
+function commandLine():
+  { values: { quick: boolean; 'write-report': boolean }; settings: BenchSettings } | undefined {
   try {
     const { values } = parseArgs({
       options: {
@@ -140,7 +144,8 @@ function parseOptions(): { only?: string; quick: boolean; 'write-report': boolea
       process.stdout.write(USAGE);
       return undefined;
     }
-    return values;
+    const only = values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '';
+    return { values, settings: settingsFrom(only, values.quick) };
   } catch (err) {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     process.exitCode = 2;
@@ -149,17 +154,9 @@ function parseOptions(): { only?: string; quick: boolean; 'write-report': boolea
 }
 
 async function main(): Promise<void> {
-  const values = parseOptions();
-  if (values === undefined) return;
-  let settings: BenchSettings;
-  try {
-    settings = settingsFrom(values.only ?? process.env.REDRAFT_BENCH_ONLY ?? '', values.quick);
-  } catch (err) {
-    // A wrong --only or REDRAFT_BENCH_* value: the message says which, a stack would not help.
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const parsed = commandLine();
+  if (parsed === undefined) return;
+  const { values, settings } = parsed;
   const facts = machineFacts();
   const startedAt = new Date().toISOString();
   const results = new Results();

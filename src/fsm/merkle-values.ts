@@ -14,26 +14,25 @@ import { stringValue, type StoredEntry } from './keyspace.js';
 
 /** The tree key of a key held as a latin1 string (the key space's representation). */
 export function treeKeyOf(db: number, key: string): Buffer {
-  const out = Buffer.allocUnsafe(1 + key.length);
+  return writeTreeKey(Buffer.allocUnsafe(1 + key.length), db, key);
+}
+
+/** Where treeKeyHash lays out the tree keys of all but long keys. */
+const treeKeyScratch = Buffer.allocUnsafe(256);
+
+/** SHA-256 of the tree key of a key held as a latin1 string, without keeping the tree key. */
+export function treeKeyHash(db: number, key: string): string {
+  if (1 + key.length > treeKeyScratch.length) return sha256Latin1(treeKeyOf(db, key));
+  return sha256Latin1(writeTreeKey(treeKeyScratch, db, key).subarray(0, 1 + key.length));
+}
+
+/** Writes the tree key of `key` at the start of `out`; returns `out`. */
+function writeTreeKey(out: Buffer, db: number, key: string): Buffer {
   out[0] = db;
   // Most keys are short: a JIT-compiled copy beats a call into C++ for them.
   if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
   else out.write(key, 1, 'latin1');
   return out;
-}
-
-/** Where treeKeyHash lays out a tree key; grown for a longer key. */
-let treeKeyScratch = Buffer.allocUnsafe(256);
-
-/** SHA-256 of the tree key of a key held as a latin1 string, without keeping the tree key. */
-export function treeKeyHash(db: number, key: string): string {
-  if (1 + key.length > treeKeyScratch.length)
-    treeKeyScratch = Buffer.allocUnsafe(2 + key.length * 2);
-  const out = treeKeyScratch;
-  out[0] = db;
-  if (key.length <= 64) for (let i = 0; i < key.length; i++) out[1 + i] = key.charCodeAt(i);
-  else out.write(key, 1, 'latin1');
-  return sha256Latin1(out.subarray(0, 1 + key.length));
 }
 
 /** The canonical value bytes of a stored entry (src/merkle/redis-value.ts). */
