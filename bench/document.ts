@@ -197,7 +197,7 @@ function benchmarkSection(context: ReportContext): string[] {
   return [
     '## redis-benchmark: Redraft against redis-server with appendfsync always',
     '',
-    `\`redis-benchmark -t set|get -c N -r ${settings.keyspace} -d ${settings.valueBytes} ` +
+    `\`redis-benchmark -t set|get -c N -r ${settings.keyspace} -d ${settings.rbValueBytes} ` +
       `[-P ${settings.depth}]\` against the same 3-node Redraft cluster (fsync on) and against ` +
       'one `redis-server` that fsyncs its append-only file before every reply: both acknowledge ' +
       'a write only once it is on disk.',
@@ -207,9 +207,7 @@ function benchmarkSection(context: ReportContext): string[] {
     '- Redraft / redis above 1 means Redraft is faster.',
     '- Follower rows: GET sent to a follower, which serves a linearizable read after a ReadIndex ' +
       'round with the leader; compared with redis-server GET at the same clients and pipelining.',
-    '- The RedisRaft figures and the targets come from an earlier issue, measured on another ' +
-      "machine with redis-benchmark's default 3-byte values; the redis-server column, measured " +
-      'in the same run, is the like-for-like yardstick.',
+    rbValueNote(settings.rbValueBytes),
     '',
     '### Every redis-benchmark run',
     '',
@@ -221,6 +219,23 @@ function benchmarkSection(context: ReportContext): string[] {
     '',
   ];
 }
+
+/** Where the RedisRaft figures and the targets come from, and how this run's values compare. */
+function rbValueNote(valueBytes: number): string {
+  const same =
+    valueBytes === REDIS_BENCHMARK_DEFAULT_VALUE_BYTES
+      ? 'with the same command as here'
+      : `with redis-benchmark's default ${REDIS_BENCHMARK_DEFAULT_VALUE_BYTES}-byte values, not ` +
+        `this run's ${valueBytes}`;
+  return (
+    '- The RedisRaft figures and the targets come from an earlier issue, measured on another ' +
+    `machine ${same}; the redis-server column, measured in the same run, is the like-for-like ` +
+    "yardstick. The load generator's runs above write larger values (see Settings)."
+  );
+}
+
+/** redis-benchmark's -d when none is given: the payload of the issue's command. */
+const REDIS_BENCHMARK_DEFAULT_VALUE_BYTES = 3;
 
 /** The issue's bound on the drop in write throughput that Merkle maintenance may cause, %. */
 export const MERKLE_MAX_DROP_PERCENT = 15;
@@ -288,7 +303,7 @@ function settingsSection(context: ReportContext): string[] {
       `(REDRAFT_BENCH_WARMUP_SECONDS, REDRAFT_BENCH_SECONDS); key space written once per system ` +
       `before its first run (16 clients, batches of 16).`,
     `- redis-benchmark: ${clients} connections, with and without \`-P ${settings.depth}\`, one ` +
-      `client thread; \`-n\` chosen per run so that it lasts about ${settings.rbSeconds} s ` +
+      `client thread; ${settings.rbValueBytes}-byte values (REDRAFT_BENCH_RB_VALUE_BYTES); \`-n\` chosen per run so that it lasts about ${settings.rbSeconds} s ` +
       `(REDRAFT_BENCH_RB_SECONDS), from one or two short probe runs just before it that also ` +
       `warm up; a run that comes out shorter than half that is repeated once.`,
     `- Order: per system (Redraft, then redis-server, then etcd): start, fill the key space, ` +

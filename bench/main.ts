@@ -16,7 +16,9 @@
  *   REDRAFT_BENCH_RB_SECONDS       redis-benchmark: aimed seconds per run (default 4)
  *   REDRAFT_BENCH_CLIENTS          client counts (default 1,50)
  *   REDRAFT_BENCH_DEPTH            requests in flight per client when pipelined (default 16)
- *   REDRAFT_BENCH_VALUE_BYTES      value size (default 64)
+ *   REDRAFT_BENCH_VALUE_BYTES      load generator and Merkle cost: value size (default 64)
+ *   REDRAFT_BENCH_RB_VALUE_BYTES   redis-benchmark part: its -d (default 3, redis-benchmark's own
+ *                                  default: the command the RESP issue's targets are set for)
  *   REDRAFT_BENCH_KEYSPACE         keys (default 100000)
  *   REDRAFT_BENCH_PROFILE=1        run the Redraft members under `node --cpu-prof` and print
  *                                  the leader's top frames (profiles kept, paths printed)
@@ -68,6 +70,7 @@ function settingsFrom(only: string, quick: boolean): BenchSettings {
     warmupSeconds: numberFromEnv('REDRAFT_BENCH_WARMUP_SECONDS', quick ? 0.3 : 1),
     rbSeconds: numberFromEnv('REDRAFT_BENCH_RB_SECONDS', quick ? 1 : 4),
     valueBytes: numberFromEnv('REDRAFT_BENCH_VALUE_BYTES', 64),
+    rbValueBytes: integerFromEnv('REDRAFT_BENCH_RB_VALUE_BYTES', 3),
     keyspace: numberFromEnv('REDRAFT_BENCH_KEYSPACE', quick ? 5000 : 100_000),
     clientCounts: clients,
     depth: numberFromEnv('REDRAFT_BENCH_DEPTH', 16),

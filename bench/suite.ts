@@ -44,7 +44,13 @@ export interface BenchSettings {
   readonly warmupSeconds: number;
   /** Aimed length of each redis-benchmark run (its -n is sized for it). */
   readonly rbSeconds: number;
+  /** Value size of the load generator's writes (and of the Merkle-cost part's). */
   readonly valueBytes: number;
+  /**
+   * redis-benchmark's -d in the redis-benchmark part: by default its own default (3), the
+   * command the RESP issue's targets and RedisRaft's figures are given for.
+   */
+  readonly rbValueBytes: number;
   readonly keyspace: number;
   readonly clientCounts: readonly number[];
   /** Requests in flight per client in the pipelined workloads. */
@@ -193,14 +199,19 @@ export async function fill(
   progress(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
-/** redis-benchmark's invocation for `workload` against `port`. */
-export function benchmarkSpec(settings: BenchSettings, port: number, workload: Workload): RunSpec {
+/** redis-benchmark's invocation for `workload` against `port`, writing `valueBytes` values. */
+export function benchmarkSpec(
+  settings: BenchSettings,
+  port: number,
+  workload: Workload,
+  valueBytes: number,
+): RunSpec {
   return {
     port,
     test: workload.op,
     clients: workload.clients,
     keyspace: settings.keyspace,
     pipeline: workload.depth,
-    valueBytes: settings.valueBytes,
+    valueBytes,
   };
 }

@@ -156,7 +156,7 @@ async function measureOnce(
         seconds: r.seconds,
       };
     } else {
-      const spec = benchmarkSpec(settings, side.leader.ports.resp, workload);
+      const spec = benchmarkSpec(settings, side.leader.ports.resp, workload, settings.valueBytes);
       const r = await measureSized(spec, settings.rbSeconds, side.pids);
       figures = {
         opsPerSecond: r.row.rps,

@@ -39,7 +39,7 @@ export async function benchRedis(settings: BenchSettings, results: Results): Pro
           results,
           settings,
           { system: 'redis-server', label: workloadLabel(w), where: `port ${redis.port}` },
-          benchmarkSpec(settings, redis.port, w),
+          benchmarkSpec(settings, redis.port, w, settings.rbValueBytes),
           [redis.pid],
         );
       }

@@ -78,7 +78,7 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
           results,
           settings,
           { system: 'Redraft', label: workloadLabel(w), where: `node ${leader.id} (leader)` },
-          benchmarkSpec(settings, leader.ports.resp, w),
+          benchmarkSpec(settings, leader.ports.resp, w, settings.rbValueBytes),
           pids,
         );
       }
@@ -92,7 +92,7 @@ export async function benchRedraft(settings: BenchSettings, results: Results): P
             label: `${workloadLabel(w)} (follower)`,
             where: `node ${follower.id} (follower)`,
           },
-          benchmarkSpec(settings, follower.ports.resp, w),
+          benchmarkSpec(settings, follower.ports.resp, w, settings.rbValueBytes),
           pids,
         );
       }

@@ -16,6 +16,7 @@ import {
   type LoadMeasurement,
   type MerkleCostMeasurement,
 } from '../../bench/report.js';
+import type { SizedResult } from '../../bench/redis-benchmark.js';
 import { Results, selection, type BenchSettings } from '../../bench/suite.js';
 
 const SET50: Workload = { op: 'set', clients: 50, depth: 1 };
@@ -237,6 +238,46 @@ describe('--only', () => {
   });
 });
 
+const settings: BenchSettings = {
+  seconds: 4,
+  warmupSeconds: 1,
+  rbSeconds: 4,
+  valueBytes: 64,
+  rbValueBytes: 3,
+  keyspace: 100_000,
+  clientCounts: [1, 50],
+  depth: 16,
+  parts: new Set(['merkle-cost']),
+  systems: new Set(['redraft']),
+  profile: false,
+  nodeFlags: [],
+  serverFlags: [],
+  merkleRounds: 2,
+};
+const context = (results: Results): ReportContext => ({
+  results,
+  settings,
+  facts: {
+    cores: 2,
+    model: 'test CPU',
+    kernel: '6.0',
+    node: 'v20.0.0',
+    redisServer: 'redis-server 7',
+    redisBenchmark: 'redis-benchmark 7',
+    etcd: 'etcd 3.5',
+    memory: '4 GB',
+    tmpDir: '/tmp',
+    tmpFileSystem: 'ext4',
+    fsync: '1 ms',
+  },
+  startedAt: '2025-01-01T00:00:00.000Z',
+  elapsedSeconds: 60,
+  revision: 'abc1234',
+  command: 'npm run bench -- --only merkle-cost',
+  environment: '',
+  chartFile: undefined,
+  pngFile: undefined,
+});
 describe('the cost of Merkle maintenance', () => {
   const run = (opsPerSecond: number, serverCpuUsPerOp: number) => ({
     opsPerSecond,
@@ -320,45 +361,6 @@ describe('the cost of Merkle maintenance', () => {
     assert.equal(meanMerkleChange([]), undefined);
   });
 
-  const settings: BenchSettings = {
-    seconds: 4,
-    warmupSeconds: 1,
-    rbSeconds: 4,
-    valueBytes: 64,
-    keyspace: 100_000,
-    clientCounts: [1, 50],
-    depth: 16,
-    parts: new Set(['merkle-cost']),
-    systems: new Set(['redraft']),
-    profile: false,
-    nodeFlags: [],
-    serverFlags: [],
-    merkleRounds: 2,
-  };
-  const context = (results: Results): ReportContext => ({
-    results,
-    settings,
-    facts: {
-      cores: 2,
-      model: 'test CPU',
-      kernel: '6.0',
-      node: 'v20.0.0',
-      redisServer: 'redis-server 7',
-      redisBenchmark: 'redis-benchmark 7',
-      etcd: 'etcd 3.5',
-      memory: '4 GB',
-      tmpDir: '/tmp',
-      tmpFileSystem: 'ext4',
-      fsync: '1 ms',
-    },
-    startedAt: '2025-01-01T00:00:00.000Z',
-    elapsedSeconds: 60,
-    revision: 'abc1234',
-    command: 'npm run bench -- --only merkle-cost',
-    environment: '',
-    chartFile: undefined,
-    pngFile: undefined,
-  });
   const TITLE = '## The cost of Merkle maintenance';
 
   it('reports the section, its table and the verdict only when there are rows', () => {
@@ -398,5 +400,32 @@ describe('the cost of Merkle maintenance', () => {
     failed.merkleCost.push(rows[2]!);
     assert.ok(reportMarkdown(context(failed)).includes('every row has a failed run'));
     assert.ok(reportMarkdown(context(failed)).includes('not judged.'));
+  });
+});
+
+describe('the redis-benchmark section', () => {
+  const run = (rps: number): SizedResult => ({
+    requests: rps * 4,
+    wallSeconds: 4,
+    serverCpuUs: 50,
+    row: { test: 'SET', rps, avgMs: 1, p50Ms: 1, p99Ms: 2, p999Ms: 3, maxMs: 4 },
+    command: 'redis-benchmark -t set',
+  });
+  const results = new Results();
+  results.benchmark.push(
+    { system: 'Redraft', label: 'SET 50c', result: run(20_000) },
+    { system: 'redis-server', label: 'SET 50c', result: run(60_000) },
+  );
+
+  it("shows redis-benchmark's -d, and whether the RedisRaft figures came from the same command", () => {
+    const text = reportMarkdown(context(results));
+    assert.ok(text.includes('`redis-benchmark -t set|get -c N -r 100000 -d 3 [-P 16]`'));
+    assert.ok(text.includes('measured on another machine with the same command as here;'));
+    const larger = reportMarkdown({
+      ...context(results),
+      settings: { ...settings, rbValueBytes: 64 },
+    });
+    assert.ok(larger.includes('-r 100000 -d 64 [-P 16]'));
+    assert.ok(larger.includes("with redis-benchmark's default 3-byte values, not this run's 64;"));
   });
 });
