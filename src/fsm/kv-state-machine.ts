@@ -1,5 +1,5 @@
 import { ConfChangeType, type ConfChange, type ConfState } from '../raft/index.js';
-import { COMMAND_DEFS, type CommandContext } from './commands/index.js';
+import { COMMAND_DEFS, type CommandContext, type CommandDef } from './commands/index.js';
 import {
   EntryKind,
   decodeEntry,
@@ -54,6 +54,12 @@ export function checkCommand(
   argv: readonly Buffer[],
   allowInternal = false,
 ): CommandError | undefined {
+  const d = commandDefOf(argv, allowInternal);
+  return d instanceof CommandError ? d : undefined;
+}
+
+/** The command `argv` names, if its name and arity are valid; else the error Redis would give. */
+function commandDefOf(argv: readonly Buffer[], allowInternal: boolean): CommandDef | CommandError {
   const name = argv[0]?.toString('latin1').toLowerCase() ?? '';
   const d = COMMAND_DEFS.get(name);
   if (d === undefined || (d.flags.includes('internal') && !allowInternal)) {
@@ -68,7 +74,7 @@ export function checkCommand(
   if ((d.arity > 0 && argv.length !== d.arity) || (d.arity < 0 && argv.length < -d.arity)) {
     return wrongArity(name);
   }
-  return undefined;
+  return d;
 }
 
 export interface KvStateMachineOptions {
@@ -187,11 +193,10 @@ export class KvStateMachine implements StateMachine<Result> {
     random: (bound: number) => number = NO_RANDOM,
   ): Result {
     // Internal commands (the leader's expiry sweep) are allowed from the log only.
-    const invalid = checkCommand(cmd.argv, true);
-    if (invalid !== undefined) return invalid;
+    const d = commandDefOf(cmd.argv, true);
+    if (d instanceof CommandError) return d;
     const db = this.dbs[cmd.db];
     if (db === undefined) return new CommandError('ERR DB index is out of range');
-    const d = COMMAND_DEFS.get(cmd.argv[0]!.toString('latin1').toLowerCase())!;
     const ctx: CommandContext = {
       db,
       dbs: this.dbs,

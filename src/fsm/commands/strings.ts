@@ -122,6 +122,12 @@ function expireAtMs(ctx: CommandContext, e: ExpiryArg, cmd: string): number | Co
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
 function set(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  if (argv.length === 3) {
+    // Nearly every SET: no option to parse, and nothing to read first (the value replaces
+    // whatever the key held, of any type, and its expiry with it).
+    store(ctx, keyOf(argv[1]!), argv[2]!, 0);
+    return OK;
+  }
   const o = parseStringOptions(argv, false);
   if (o instanceof CommandError) return o;
   const expireAt = o.expire === undefined ? undefined : expireAtMs(ctx, o.expire, 'set');
