@@ -126,10 +126,12 @@ export class Keyspace {
 
   set(key: string, entry: StoredEntry): void {
     const previous = this.entries.get(key);
-    this.tombstones.delete(key);
+    // The size checks spare most writes two hash lookups: usually nothing was deleted and
+    // nothing expires.
+    if (this.tombstones.size !== 0) this.tombstones.delete(key);
     this.entries.set(key, entry);
     if (entry.expireAt !== 0) this.expires.add(key);
-    else this.expires.delete(key);
+    else if (this.expires.size !== 0) this.expires.delete(key);
     this.changed(key, entry, previous);
   }
 
