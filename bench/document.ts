@@ -6,6 +6,7 @@ import { barChartSvg, type ChartPanel } from './chart.js';
 import { CHANGING_VALUE_COUNT } from './keyspace.js';
 import type { Workload } from './load.js';
 import type { MachineFacts } from './machine.js';
+import { REDIS_BENCHMARK_DEFAULT_VALUE_BYTES } from './redis-benchmark.js';
 import {
   REFERENCE,
   TARGET,
@@ -234,9 +235,6 @@ function rbValueNote(valueBytes: number): string {
   );
 }
 
-/** redis-benchmark's -d when none is given: the payload of the issue's command. */
-const REDIS_BENCHMARK_DEFAULT_VALUE_BYTES = 3;
-
 /** The issue's bound on the drop in write throughput that Merkle maintenance may cause, %. */
 export const MERKLE_MAX_DROP_PERCENT = 15;
 
@@ -303,7 +301,8 @@ function settingsSection(context: ReportContext): string[] {
       `(REDRAFT_BENCH_WARMUP_SECONDS, REDRAFT_BENCH_SECONDS); key space written once per system ` +
       `before its first run (16 clients, batches of 16).`,
     `- redis-benchmark: ${clients} connections, with and without \`-P ${settings.depth}\`, one ` +
-      `client thread; ${settings.rbValueBytes}-byte values (REDRAFT_BENCH_RB_VALUE_BYTES); \`-n\` chosen per run so that it lasts about ${settings.rbSeconds} s ` +
+      `client thread; ${settings.rbValueBytes}-byte values (REDRAFT_BENCH_RB_VALUE_BYTES); ` +
+      `\`-n\` chosen per run so that it lasts about ${settings.rbSeconds} s ` +
       `(REDRAFT_BENCH_RB_SECONDS), from one or two short probe runs just before it that also ` +
       `warm up; a run that comes out shorter than half that is repeated once.`,
     `- Order: per system (Redraft, then redis-server, then etcd): start, fill the key space, ` +

@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { chartSvg, reportMarkdown } from './document.js';
 import { machineFacts } from './machine.js';
+import { REDIS_BENCHMARK_DEFAULT_VALUE_BYTES } from './redis-benchmark.js';
 import { Results, selection, type BenchSettings, type Part } from './suite.js';
 import { benchEtcd } from './systems/etcd.js';
 import { benchMerkleCost } from './systems/merkle-cost.js';
@@ -70,7 +71,10 @@ function settingsFrom(only: string, quick: boolean): BenchSettings {
     warmupSeconds: numberFromEnv('REDRAFT_BENCH_WARMUP_SECONDS', quick ? 0.3 : 1),
     rbSeconds: numberFromEnv('REDRAFT_BENCH_RB_SECONDS', quick ? 1 : 4),
     valueBytes: numberFromEnv('REDRAFT_BENCH_VALUE_BYTES', 64),
-    rbValueBytes: integerFromEnv('REDRAFT_BENCH_RB_VALUE_BYTES', 3),
+    rbValueBytes: integerFromEnv(
+      'REDRAFT_BENCH_RB_VALUE_BYTES',
+      REDIS_BENCHMARK_DEFAULT_VALUE_BYTES,
+    ),
     keyspace: numberFromEnv('REDRAFT_BENCH_KEYSPACE', quick ? 5000 : 100_000),
     clientCounts: clients,
     depth: numberFromEnv('REDRAFT_BENCH_DEPTH', 16),

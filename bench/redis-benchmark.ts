@@ -79,6 +79,9 @@ export function parseBenchmarkOutput(output: string, test: string): BenchmarkSum
   };
 }
 
+/** redis-benchmark's -d when none is given: the payload of the RESP issue's command. */
+export const REDIS_BENCHMARK_DEFAULT_VALUE_BYTES = 3;
+
 export interface RunSpec {
   readonly port: number;
   readonly test: Operation;

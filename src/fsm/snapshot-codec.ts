@@ -51,14 +51,6 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-function valueSize(e: StoredEntry): number {
-  const v = e.value;
-  if (v.type === 'string') return 4 + v.value.length;
-  let size = 4;
-  for (const [field, value] of v.fields) size += 8 + field.length + value.length;
-  return size;
-}
-
 /** Keys and what they map to, position by position: a Map's contents, frozen in two arrays. */
 interface Columns<V> {
   readonly keys: readonly string[];
@@ -239,7 +231,8 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       const k = keys[i]!;
       const e = values[i]!;
       const v = e.value;
-      out.reserve(4 + k.length + 1 + 8 + 8 + valueSize(e));
+      // A string whole; a hash's header here and each field as it is written.
+      out.reserve(4 + k.length + 1 + 8 + 8 + 4 + (v.type === 'string' ? v.value.length : 0));
       out.u32(k.length);
       out.latin1(k);
       out.u8(v.type === 'hash' ? TYPE_HASH : v.raw === true ? TYPE_RAW_STRING : TYPE_STRING);
@@ -251,6 +244,7 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       } else {
         out.u32(v.fields.size);
         for (const [field, value] of v.fields) {
+          out.reserve(4 + field.length + 4 + value.length);
           out.u32(field.length);
           out.latin1(field);
           out.u32(value.length);
