@@ -40,6 +40,7 @@ import {
   type RootRecordList,
   type Tag,
 } from './merkle-history.js';
+import { ChangeQueue } from './merkle-change-queue.js';
 import { RootJob, type FrozenState } from './merkle-root-job.js';
 import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
 import { buildTree, canonicalValue, storedEntryOf } from './merkle-values.js';
@@ -92,35 +93,6 @@ const BULK_FLUSH_KEYS = 4096;
 /** Keys' worth of a pending root computed per turn of the event loop (a few ms). */
 const ROOT_STEP_KEYS = 1024;
 
-/**
- * Whether two entries are strings that encode alike: the same bytes and expiry. Hashes are
- * never compared: their field maps change in place, so the replaced entry may share them.
- */
-function sameString(a: StoredEntry, b: StoredEntry): boolean {
-  const av = a.value;
-  const bv = b.value;
-  if (a.expireAt !== b.expireAt || av.type !== 'string' || bv.type !== 'string') return false;
-  // Decided here for nearly every changed value: the replaced value's bytes stay unread.
-  if (
-    av.fingerprint !== bv.fingerprint &&
-    av.fingerprint !== undefined &&
-    bv.fingerprint !== undefined
-  )
-    return false;
-  const x = av.value;
-  const y = bv.value;
-  if (x === y) return true;
-  if (x.length !== y.length) return false;
-  // Buffer#equals crosses into C++ for every call, which for a typical value (tens of bytes)
-  // costs more than the comparison: profiled at about 1 µs a write. A loop is compiled inline.
-  if (x.length > SHORT_VALUE_BYTES) return x.equals(y);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
-/** Up to this many bytes, sameString compares in a loop rather than with Buffer#equals. */
-const SHORT_VALUE_BYTES = 256;
-
 const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toString('hex'));
 
 export class MerkleState {
@@ -133,6 +105,8 @@ export class MerkleState {
   private dirty: Map<string, FrozenState>[];
   /** Hash entries among those changes: their fields change in place (see takeDirty). */
   private dirtyHashes = 0;
+  /** Applied writes not yet decided (marked or found to change nothing). */
+  private readonly queue = new ChangeQueue((db, key, entry) => this.mark(db, key, entry));
   /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
   private changes = 0;
   private history = new MerkleHistory();
@@ -168,7 +142,13 @@ export class MerkleState {
     entry: StoredEntry | undefined,
     previous: StoredEntry | undefined,
   ): void {
-    if (entry !== undefined && previous !== undefined && sameString(entry, previous)) return;
+    // Decided in batches (see merkle-change-queue.ts); everything below that reads the marks
+    // or `changes` drains the queue first.
+    this.queue.push(db, key, entry, previous);
+  }
+
+  /** A queued write that changes its key: marks the key with its latest entry. */
+  private mark(db: number, key: string, entry: StoredEntry | undefined): void {
     this.dirty[db]!.set(key, entry);
     if (entry !== undefined && entry.value.type === 'hash') this.dirtyHashes++;
     this.changes++;
@@ -176,6 +156,7 @@ export class MerkleState {
 
   /** Keys changed since they were last brought into the tree. */
   get pendingKeys(): number {
+    this.queue.drain();
     let n = 0;
     for (const keys of this.dirty) n += keys.size;
     return n;
@@ -250,6 +231,7 @@ export class MerkleState {
    * is immutable and kept by reference; a hash's fields change in place, so it is encoded now.
    */
   private takeDirty(): readonly Map<string, FrozenState>[] {
+    this.queue.drain();
     const taken = this.dirty;
     this.dirty = taken.map(() => new Map<string, FrozenState>());
     if (this.dirtyHashes > 0) {
@@ -334,6 +316,7 @@ export class MerkleState {
   /** Whether the leader should propose a checkpoint: something changed, or is unconfirmed. */
   get checkpointDue(): boolean {
     this.finishJob();
+    this.queue.drain();
     const latest = this.history.latest;
     return this.changes > 0 || (latest !== undefined && latest.index > this.history.confirmedIndex);
   }

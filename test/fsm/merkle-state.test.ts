@@ -98,13 +98,14 @@ const stepArb = fc.record({
   db: fc.constantFrom(0, 0, 1, 15),
   argv: commandArb,
   advanceMs: fc.integer({ min: 0, max: 30 }),
-  checkRoot: fc.boolean(),
+  // Rare enough that more writes than the change queue holds (64) often pile up between roots.
+  checkRoot: fc.integer({ min: 0, max: 15 }).map((n) => n === 0),
 });
 
 describe('Merkle state of the key space', () => {
   it('its root always equals an independent reference over the key spaces, whatever the writes', () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 60 }), (steps) => {
+      fc.property(fc.array(stepArb, { maxLength: 200 }), (steps) => {
         const d = new FsmDriver();
         for (const s of steps) {
           d.now += s.advanceMs;
