@@ -262,8 +262,10 @@ function merkleCostSection(context: ReportContext): string[] {
       `(${settings.warmupSeconds} s of warm-up, then ${settings.seconds} s measured) writing ` +
       `the value the fill wrote, as everywhere else in this report (a SET of the bytes a key ` +
       `already holds changes nothing a root covers, and Redraft does not mark it); ` +
-      `redis-benchmark (about ${settings.rbSeconds} s), whose payload is random, drawn once per ` +
-      `run, so that a run changes each key it reaches once; and the load generator writing ` +
+      `redis-benchmark (about ${settings.rbSeconds} s), whose payload is the same bytes in ` +
+      `every run (redis-benchmark fills it from a generator with a fixed seed), so that its ` +
+      `first run changes each key it reaches and later runs rewrite the bytes those keys ` +
+      `already hold; and the load generator writing ` +
       `one of ${CHANGING_VALUE_COUNT} distinct values in turn, so that nearly every SET ` +
       `changes its key's value. Each kind goes through every workload before the next, ` +
       `${rounds} round${rounds === 1 ? '' : 's'} per workload against each cluster, alternating which ` +

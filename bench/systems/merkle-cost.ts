@@ -41,8 +41,8 @@ const NO_MERKLE = '--no-merkle';
  * - the load generator writes the value the fill wrote, as in the rest of the bench: rewrites
  *   of the bytes a key holds, which Merkle maintenance notices and skips, so it comes first,
  *   while every key still holds the fill's value;
- * - redis-benchmark writes a random payload drawn once per run: a run changes every key it
- *   reaches, once;
+ * - redis-benchmark writes the same payload in every run (its generator has a fixed seed): its
+ *   first run changes every key it reaches, once, and later runs rewrite the bytes they hold;
  * - the load generator with changing values writes one of CHANGING_VALUE_COUNT distinct
  *   values in turn: nearly every write changes its key.
  */
