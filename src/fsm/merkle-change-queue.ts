@@ -49,6 +49,25 @@ export function sameString(a: StoredEntry, b: StoredEntry): boolean {
   return true;
 }
 
+/**
+ * The replaced value's bytes, when sameString will have to read them: both entries strings with
+ * the same expiry, and fingerprints that do not already tell them apart.
+ */
+function bytesToCompare(
+  entry: StoredEntry | undefined,
+  previous: StoredEntry | undefined,
+): Buffer | undefined {
+  if (entry === undefined || previous === undefined || entry.expireAt !== previous.expireAt) {
+    return undefined;
+  }
+  const a = entry.value;
+  const b = previous.value;
+  if (a.type !== 'string' || b.type !== 'string') return undefined;
+  if (a.fingerprint !== b.fingerprint && a.fingerprint !== undefined && b.fingerprint !== undefined)
+    return undefined;
+  return b.value;
+}
+
 /** Told of each queued write that changes its key, in apply order. */
 export type ChangeSink = (db: number, key: string, entry: StoredEntry | undefined) => void;
 
@@ -92,24 +111,20 @@ export class ChangeQueue {
     this.length = 0;
     const { entries, previous } = this;
     // Touch each level of what sameString reads across the whole batch first: the replaced
-    // entries (their values sit beside them), then their values' Buffers, then the bytes.
+    // entries (their values sit beside them), then, only where the fingerprints leave the
+    // question open (a rewrite of the same bytes, nearly always), the Buffers and their bytes.
     let touched = 0;
     for (let i = 0; i < n; i++) {
       const p = previous[i];
       if (p !== undefined) touched ^= p.expireAt;
     }
     for (let i = 0; i < n; i++) {
-      const p = previous[i];
-      if (p !== undefined && entries[i] !== undefined && p.value.type === 'string') {
-        touched ^= p.value.value.length;
-      }
+      const bytes = bytesToCompare(entries[i], previous[i]);
+      if (bytes !== undefined) touched ^= bytes.length;
     }
     for (let i = 0; i < n; i++) {
-      const p = previous[i];
-      if (p !== undefined && entries[i] !== undefined && p.value.type === 'string') {
-        const bytes = p.value.value;
-        if (bytes.length > 0) touched ^= bytes[0]!;
-      }
+      const bytes = bytesToCompare(entries[i], previous[i]);
+      if (bytes !== undefined && bytes.length > 0) touched ^= bytes[0]!;
     }
     this.touched = touched;
     for (let i = 0; i < n; i++) {
