@@ -442,6 +442,41 @@ export class SparseMerkleTree implements SmtView {
   }
 
   /**
+   * @internal Reads the nodes on the path of each key hash in `items`, and the leaf each path
+   * ends at, one level of all the paths at a time; returns a number made of what it read.
+   *
+   * Why: `applySorted` walks one path after another, and each node it reads was last touched
+   * at the previous root, out of cache by now, so every level of every path waits for memory
+   * in turn. Here the reads of one level are independent of each other and the processor
+   * keeps many of them in flight together; `applySorted` then finds the nodes in cache.
+   */
+  warmPaths(items: readonly { readonly keyHash: string }[]): number {
+    const n = items.length;
+    const cursor = new Array<SmtNode | null>(n).fill(this.top);
+    let touched = 0;
+    let live = n;
+    for (let depth = 0; live > 0; depth++) {
+      live = 0;
+      for (let i = 0; i < n; i++) {
+        const node = cursor[i]!;
+        if (!(node instanceof SmtInner)) continue;
+        const next = bitAt(items[i]!.keyHash, depth) === 0 ? node.left : node.right;
+        cursor[i] = next;
+        if (next instanceof SmtInner) live++;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const leaf = cursor[i];
+      if (leaf instanceof SmtLeaf) touched ^= leaf.keyHash.length ^ leaf.value.length;
+    }
+    for (let i = 0; i < n; i++) {
+      const leaf = cursor[i];
+      if (leaf instanceof SmtLeaf && leaf.value.length > 0) touched ^= leaf.value[0]!;
+    }
+    return touched;
+  }
+
+  /**
    * @internal Hashes, and caches, whatever changed in the subtree of the keys whose hash
    * starts with byte `prefix`: the part of `root()`'s work that depends only on those keys,
    * so that a caller can spread a root over many small steps.

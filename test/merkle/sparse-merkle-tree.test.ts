@@ -146,6 +146,24 @@ describe('SparseMerkleTree: known answers', () => {
     assert.deepEqual(version.get(utf8('k')), utf8('v'));
   });
 
+  it('warmPaths only reads: any tree, any key hashes, present or not', () => {
+    const hashes = (keys: string[]) => keys.map((k) => ({ keyHash: keyHashOf(utf8(k)) }));
+    const empty = new SparseMerkleTree();
+    assert.equal(typeof empty.warmPaths(hashes(['a'])), 'number');
+    assert.equal(typeof empty.warmPaths([]), 'number');
+    const t = new SparseMerkleTree();
+    for (let i = 0; i < 200; i++) t.set(utf8(`k${i}`), utf8(`v${i}`));
+    const root = hex(t.root());
+    const version = t.snapshot();
+    t.set(utf8('k0'), utf8('changed'));
+    const live = hex(t.root());
+    t.warmPaths(hashes(['k0', 'k1', 'absent', 'k199', 'k0']));
+    assert.equal(hex(t.root()), live);
+    assert.equal(hex(version.root()), root);
+    assert.equal(t.size, 200);
+    assert.equal(t.stale, false);
+  });
+
   it('refuses empty keys and values (an ICS-23 leaf op cannot prove them)', () => {
     const t = new SparseMerkleTree();
     assert.throws(() => t.set(new Uint8Array(0), utf8('v')), RangeError);
