@@ -151,12 +151,9 @@ export class RootJob {
     const changes = this.parts[this.part]!;
     this.parts[this.part] = [];
     if (changes.length > 0) {
-      // One descent for the whole part; a key rewritten with the value it had at the previous
-      // root (a SET of the same bytes, an EXPIRE that changed nothing) leaves its leaf and
-      // path, cached hashes included, as they are.
-      // What the encoding and the merge read was last touched at the previous root (the
-      // replaced entries, the tree's nodes) and is out of cache: read it first a level at a
-      // time across the whole part, so that the waits for memory overlap (see warmPaths).
+      // What the encoding and the merge read (the frozen entries, the tree's nodes) was last
+      // touched long before and is out of cache: read it first a level at a time across the
+      // whole part, so that the waits for memory overlap (see warmPaths).
       let touched = 0;
       for (let level = 0; level < 3; level++) {
         for (const change of changes) touched ^= change.touch(level);
@@ -165,6 +162,9 @@ export class RootJob {
       const sorted = sortByKeyHash(changes, 1);
       touched ^= this.tree.warmPaths(sorted);
       this.touched = touched;
+      // One descent for the whole part; a key rewritten with the value it had at the previous
+      // root (a SET of the same bytes, an EXPIRE that changed nothing) leaves its leaf and
+      // path, cached hashes included, as they are.
       this.tree.applySorted(sorted);
       this.tree.hashPrefix(this.part);
     }
