@@ -15,7 +15,7 @@
  * Queueing changes nothing else: writes are decided in the order they were applied, and
  * anything that reads the marks drains the queue first (MerkleState does).
  */
-import type { StoredEntry } from './keyspace.js';
+import type { StoredEntry, StringValue } from './keyspace.js';
 
 /** Writes queued before they are decided: enough to overlap many reads, and a few KB of cache. */
 export const QUEUE_CAPACITY = 64;
@@ -28,18 +28,10 @@ const SHORT_VALUE_BYTES = 256;
  * never compared: their field maps change in place, so the replaced entry may share them.
  */
 export function sameString(a: StoredEntry, b: StoredEntry): boolean {
-  const av = a.value;
-  const bv = b.value;
-  if (a.expireAt !== b.expireAt || av.type !== 'string' || bv.type !== 'string') return false;
-  // Decided here for nearly every changed value: the replaced value's bytes stay unread.
-  if (
-    av.fingerprint !== bv.fingerprint &&
-    av.fingerprint !== undefined &&
-    bv.fingerprint !== undefined
-  )
-    return false;
-  const x = av.value;
-  const y = bv.value;
+  const y = bytesToCompare(a, b);
+  if (y === undefined) return false;
+  // bytesToCompare returned bytes, so `a` holds a string too.
+  const x = (a.value as StringValue).value;
   if (x === y) return true;
   if (x.length !== y.length) return false;
   // Buffer#equals crosses into C++ for every call, which for a typical value (tens of bytes)
@@ -50,8 +42,10 @@ export function sameString(a: StoredEntry, b: StoredEntry): boolean {
 }
 
 /**
- * The replaced value's bytes, when sameString will have to read them: both entries strings with
- * the same expiry, and fingerprints that do not already tell them apart.
+ * The replaced value's bytes when only they can tell whether `entry` encodes like `previous`:
+ * both strings with the same expiry, and fingerprints that do not already tell them apart
+ * (which decides nearly every changed value without reading the replaced bytes, cold by then).
+ * Undefined when the entries are known to differ.
  */
 function bytesToCompare(
   entry: StoredEntry | undefined,

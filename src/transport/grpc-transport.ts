@@ -8,10 +8,12 @@
  * ready, which on a busy leader is many client sockets, and every message of a ReadIndex round
  * or an append waited for it, on the way out of each member. Measured side by side (3 runs
  * each, redis-benchmark -c 50 against a 3-member cluster): GET 59-60k -> 65k/s, SET -P 16
- * 48k -> 52-53k/s. A stream is usable only once the
- * server has answered with response headers (the handshake): until then, and while gRPC's
- * stream buffer is full (write() returned false), messages wait in the queue, up to
- * `maxPendingBytes`; beyond that they are dropped and reported unreachable. When a stream ends
+ * 48k -> 52-53k/s.
+ *
+ * A stream is usable only once the server has answered with response headers (the
+ * handshake): until then, and while gRPC's stream buffer is full (write() returned false),
+ * messages wait in the queue, up to `maxPendingBytes`; beyond that they are dropped and
+ * reported unreachable. When a stream ends
  * for any reason, what was queued is dropped, the peer is reported unreachable and no new stream
  * is attempted before an exponential backoff with jitter has passed; messages sent meanwhile are
  * dropped and reported too. Raft retries whatever it needs, so nothing here ever retries a
