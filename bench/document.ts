@@ -276,8 +276,9 @@ function merkleCostSection(context: ReportContext): string[] {
       `measures. That root work is the run's own, so it is charged to the run: the run's ops/s ` +
       `are its requests over its time plus the time the root took, and its server CPU includes ` +
       `the members' CPU meanwhile (as on a saturated machine, where root work and writes share ` +
-      `the cores; it overcharges a little, since the root also covers the keys the warm-up ` +
-      `wrote). Ops/s: the mean over the rounds, then each round's figure. Change: the mean with ` +
+      `the cores). The writes a run does not count, the load generator's warm-up and ` +
+      `redis-benchmark's sizing probes, get their root the same way just before the measured ` +
+      `part starts, uncharged; both clusters pause there alike. Ops/s: the mean over the rounds, then each round's figure. Change: the mean with ` +
       `Merkle against the mean without (negative: slower with Merkle). Server CPU µs/op: the ` +
       `CPU time of the cluster's three members divided by the run's requests, mean over the ` +
       `rounds.`,

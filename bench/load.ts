@@ -57,6 +57,12 @@ export interface LoadOptions {
   /** Run before the measured window, which starts with the connections warm. */
   readonly warmupMs: number;
   readonly durationMs: number;
+  /**
+   * Runs after the warm-up, once every warm-up request has been answered, and before the
+   * measured window opens; no request is sent meanwhile. The Merkle-cost part finishes the
+   * root work of the warm-up's writes here: no request the window counts caused it.
+   */
+  readonly beforeWindow?: () => Promise<void>;
 }
 
 export interface LoadResult {
@@ -118,7 +124,7 @@ export async function runLoad(
   const samples = new LatencySamples();
   const state = { running: true, recording: false, ops: 0, errors: 0, misses: 0 };
   let firstError: Error | undefined;
-  const loops = conns.map(async (conn) => {
+  const clientLoop = async (conn: KvConnection): Promise<void> => {
     const keys = new Array<number>(workload.depth).fill(0);
     while (state.running) {
       for (let k = 0; k < keys.length; k++) keys[k] = Math.floor(Math.random() * options.keyspace);
@@ -135,9 +141,17 @@ export async function runLoad(
       state.misses += outcome.misses;
       firstError ??= outcome.error;
     }
-  });
+  };
+  let loops = conns.map(clientLoop);
   try {
     await sleep(options.warmupMs);
+    if (options.beforeWindow !== undefined) {
+      state.running = false;
+      await drain(target, loops);
+      await options.beforeWindow();
+      state.running = true;
+      loops = conns.map(clientLoop);
+    }
     const cpuBefore = [totalCpuMs(target.serverPids), ownCpuMs()] as const;
     const start = performance.now();
     state.recording = true;

@@ -171,12 +171,14 @@ const MAX_REQUESTS = 50_000_000;
  * Measures `spec` with `-n` chosen so the run lasts about `targetSeconds`: short probe runs
  * (which double as warm-up: connections, JIT, page cache) estimate the rate, then the measured
  * run uses rate x target. A measured run far shorter than aimed at (the probe caught a slow
- * moment) is repeated once with the better estimate it gives.
+ * moment) is repeated once with the better estimate it gives. `beforeRun`, if given, runs
+ * before each measured run, after everything sent before it has been answered.
  */
 export async function measureSized(
   spec: RunSpec,
   targetSeconds: number,
   serverPids: readonly (number | undefined)[],
+  beforeRun: () => Promise<void> = () => Promise.resolve(),
 ): Promise<SizedResult> {
   const probeTimeoutMs = 60_000;
   let probe = await runOnce(spec, 2000 * spec.pipeline, probeTimeoutMs, serverPids);
@@ -186,9 +188,11 @@ export async function measureSized(
     Math.min(MAX_REQUESTS, Math.max(1000, Math.round(rps * targetSeconds)));
   const runTimeoutMs = Math.max(60_000, targetSeconds * 5000);
   let requests = sizeFor(probe.row.rps);
+  await beforeRun();
   let run = await runOnce(spec, requests, runTimeoutMs, serverPids);
   if (run.wallSeconds < targetSeconds / 2) {
     requests = sizeFor(run.row.rps);
+    await beforeRun();
     run = await runOnce(spec, requests, runTimeoutMs, serverPids);
   }
   return {

@@ -10,7 +10,9 @@
  * the other cluster's run. That work belongs to the writes of the run before it, so the time
  * and server CPU it takes are charged to that run: its ops/s are its requests over the run's
  * time plus the settle's, as on a saturated machine, where root work and writes share the
- * same cores. This overcharges a little (the settle also hashes the keys the warm-up wrote).
+ * same cores. The writes a run does not count (the load generator's warm-up, redis-benchmark's
+ * sizing probes) have their root finished, uncharged, just before the measured window opens;
+ * both clusters pause there alike.
  */
 import { TestCluster, parseInfo, respCommand, type Member } from '../../test/e2e/harness/index.js';
 import { CHANGING_VALUE_COUNT, benchValue, changingValues, keyNames } from '../keyspace.js';
@@ -138,6 +140,10 @@ async function measureOnce(
     `Merkle cost: ${tool} ${workloadLabel(workload)}, ` +
     `round ${round}/${settings.merkleRounds}, ${side.name}`;
   progress(`bench: ${what}... `);
+  // Root work for writes the window does not count: done before it opens, not charged.
+  const settleUncounted = async (): Promise<void> => {
+    if (side.merkle) await settleRoot(results, side, `the uncounted writes before ${what}`);
+  };
   try {
     let figures: MeasuredRun;
     if (tool !== 'redis-benchmark') {
@@ -146,6 +152,7 @@ async function measureOnce(
         keyspace: settings.keyspace,
         warmupMs: settings.warmupSeconds * 1000,
         durationMs: settings.seconds * 1000,
+        beforeWindow: settleUncounted,
       });
       // A figure carries no error count here, so a run with errors is not a figure at all.
       if (r.errors > 0) throw new Error(`${r.errors} errors (${r.firstError ?? '?'})`);
@@ -157,7 +164,7 @@ async function measureOnce(
       };
     } else {
       const spec = benchmarkSpec(settings, side.leader.ports.resp, workload, settings.valueBytes);
-      const r = await measureSized(spec, settings.rbSeconds, side.pids);
+      const r = await measureSized(spec, settings.rbSeconds, side.pids, settleUncounted);
       figures = {
         opsPerSecond: r.row.rps,
         serverCpuUsPerOp: r.serverCpuUs,
