@@ -13,10 +13,9 @@
  * A stream is usable only once the server has answered with response headers (the
  * handshake): until then, and while gRPC's stream buffer is full (write() returned false),
  * messages wait in the queue, up to `maxPendingBytes`; beyond that they are dropped and
- * reported unreachable. When a stream ends
- * for any reason, what was queued is dropped, the peer is reported unreachable and no new stream
- * is attempted before an exponential backoff with jitter has passed; messages sent meanwhile are
- * dropped and reported too. Raft retries whatever it needs, so nothing here ever retries a
+ * reported unreachable. When a stream ends for any reason, what was queued is dropped, the peer
+ * is reported unreachable and no new stream is attempted before an exponential backoff with
+ * jitter has passed; messages sent meanwhile are dropped and reported too. Raft retries whatever it needs, so nothing here ever retries a
  * message. The next stream is opened by the next send after the backoff: no timers run for an
  * idle or dead peer.
  *
