@@ -56,6 +56,9 @@
  *     operators who prefer a node that stays down over one that comes back with less.
  *   - A damaged hard state, snapshot metadata, log start or format marker is always a
  *     {@link StorageCorruptError}.
+ *   - Records LevelDB's own recovery dropped from its write-ahead file (it reports them only
+ *     in its info log, and then deletes the file): StorageCorruptError 'write-ahead-log', now
+ *     and at every later open (leveldb-recovery.ts says why and how).
  *
  * Working with the SnapshotStore (the order the driver must keep):
  *   - Local snapshot: `snapshotStore.save(s)` (file durable) -> `recordSnapshot(s)` ->
@@ -68,6 +71,7 @@
  *     SnapshotTemporarilyUnavailableError, which the core handles by not sending a snapshot.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 import type { Logger } from 'pino';
 import {
@@ -111,6 +115,10 @@ import {
   StorageError,
   StorageFatalError,
 } from './errors.js';
+import { DAMAGE_RECORD, droppedAtOpen, recordDamage, recordedDamage } from './leveldb-recovery.js';
+
+/** How StorageCorruptError names damage LevelDB's recovery found (leveldb-recovery.ts). */
+const WAL_RECORD_NAME = 'write-ahead-log';
 
 const FORMAT_KEY = Uint8Array.of(0x00);
 const HARD_STATE_KEY = Uint8Array.of(0x01);
@@ -258,6 +266,13 @@ export class LevelLogStorage implements Storage {
   static async open(dir: string, options: LevelLogStorageOptions): Promise<LevelLogStorage> {
     const logger = options.logger.child({ component: 'log-storage' });
     await mkdir(dir, { recursive: true });
+    const earlier = await recordedDamage(dir);
+    if (earlier !== undefined) {
+      throw new StorageCorruptError(
+        WAL_RECORD_NAME,
+        `${earlier} (found at an earlier start, recorded in ${join(dir, DAMAGE_RECORD)})`,
+      );
+    }
     const db: Db = new Level<Uint8Array, Uint8Array>(dir, {
       keyEncoding: 'view',
       valueEncoding: 'view',
@@ -272,6 +287,15 @@ export class LevelLogStorage implements Storage {
       );
     }
     try {
+      const dropped = await droppedAtOpen(dir);
+      if (dropped.length > 0) {
+        const what =
+          `LevelDB discarded damaged records of its write-ahead log while opening ` +
+          `(${dropped.join('; ')}): writes this member acknowledged may be lost, so it ` +
+          `must not start; replace it (remove its data directory and add it again)`;
+        await recordDamage(dir, what);
+        throw new StorageCorruptError(WAL_RECORD_NAME, what);
+      }
       const state = await load(db, logger, options.damagedTail ?? 'truncate');
       const storage = new LevelLogStorage(db, logger, state, options);
       logger.info(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TestCluster, assertKeys, writeKeys, type Member } from './harness/index.js';
 import {
+  damageWriteAheadLog,
   flipByte,
   garbleEntry,
   garbleUncommittedTail,
@@ -174,6 +175,39 @@ describe('damaged data on disk', () => {
       await cluster.waitForLeader(10_000, [leader, follower]);
       await writeKeys(leader, 'after-', 50);
       await assertKeys(follower, 'after-', 50);
+    },
+  );
+
+  it(
+    'write-ahead records LevelDB had to drop stop the member, at that start and every later one',
+    { timeout: 45_000 },
+    async () => {
+      const { cluster, leader, follower } = await loadedCluster('bad-wal', 300);
+      const other = cluster.members.find((m) => m !== leader && m !== follower)!;
+      await follower.kill();
+      damageWriteAheadLog(follower.dataDir);
+
+      // Before the fix this member opened its log as an empty directory and bootstrapped
+      // itself as a new member: term, vote and acknowledged entries silently gone.
+      follower.start();
+      let exit = await follower.waitForExit(15_000);
+      assert.deepEqual(exit, { code: 1, signal: null }, 'it must not start');
+      assert.match(
+        fatalMessage(follower),
+        /^write-ahead-log: LevelDB discarded .*dropping \d+ bytes; Corruption: .*acknowledged may be lost/,
+      );
+      assert.ok(!follower.logLines().some((l) => l.msg === 'redraft server started'));
+
+      // LevelDB deleted the damaged file at that open; the verdict was written down.
+      follower.start();
+      exit = await follower.waitForExit(15_000);
+      assert.deepEqual(exit, { code: 1, signal: null }, 'it must not start the second time');
+      assert.match(fatalMessage(follower), /found at an earlier start, recorded in /);
+
+      // The other two carry on.
+      await cluster.waitForLeader(10_000, [leader, other]);
+      await writeKeys(leader, 'after-', 50);
+      await assertKeys(other, 'after-', 50);
     },
   );
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -574,6 +574,57 @@ describe('LevelLogStorage', () => {
       await prepare(5);
       await withRaw(dir, (db) => db.put(Uint8Array.of(0x00), bytes('redraft-log/9')));
       await assert.rejects(open(), /format: unsupported format marker/);
+    });
+
+    /** LevelDB's newest write-ahead file in the storage's directory. */
+    async function newestWriteAheadFile(): Promise<string> {
+      const logs = (await readdir(dir)).filter((n) => /^\d+\.log$/.test(n));
+      logs.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+      assert.ok(logs.length > 0, `no write-ahead file in ${dir}`);
+      return join(dir, logs[logs.length - 1]!);
+    }
+
+    it('refuses, then and at every later open, records LevelDB dropped from its write-ahead log', async () => {
+      await prepare(5);
+      // Everything since the directory was created is still in the write-ahead file. Damage
+      // one byte inside its first record: LevelDB's recovery skips the rest of the block.
+      const wal = await newestWriteAheadFile();
+      const content = await readFile(wal);
+      assert.ok(content.length > 64, `write-ahead file of ${content.length} bytes`);
+      content[20] = content[20]! ^ 0xff;
+      await writeFile(wal, content);
+
+      await assert.rejects(open(), (err: unknown) => {
+        assert.ok(err instanceof StorageCorruptError);
+        assert.equal(err.key, 'write-ahead-log');
+        assert.match(
+          err.message,
+          /^write-ahead-log: LevelDB discarded .*\.log: dropping \d+ bytes; Corruption: .*acknowledged may be lost/,
+        );
+        return true;
+      });
+      // LevelDB deleted the damaged file during that open: the directory now opens as an
+      // intact, empty database. The recorded verdict still refuses it.
+      await assert.rejects(open(), (err: unknown) => {
+        assert.ok(err instanceof StorageCorruptError);
+        assert.match(err.message, /dropping \d+ bytes; .*found at an earlier start, recorded in /);
+        return true;
+      });
+    });
+
+    it('opens a write-ahead log whose last record was torn, with every acknowledged write', async () => {
+      await prepare(5);
+      // A record header promising 100 bytes, then only four: a crash in the middle of a write
+      // that was never acknowledged. LevelDB drops it without reporting a corruption.
+      await appendFile(
+        await newestWriteAheadFile(),
+        Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]),
+      );
+      const s = await open();
+      assert.equal(s.lastIndex(), 10);
+      assert.equal(s.initialState().hardState.commit, 5);
+      await s.close();
+      await assert.rejects(readFile(join(dir, 'REDRAFT-DAMAGED')), { code: 'ENOENT' });
     });
   });
 

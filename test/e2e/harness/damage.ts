@@ -150,16 +150,28 @@ export function repair(dataDir: string, damage: Damage): Promise<void> {
  * a crash in the middle of a (never acknowledged) write leaves behind.
  */
 export function tearWriteAheadLog(dataDir: string): string {
+  const newest = newestWriteAheadFile(dataDir);
+  // A record header (checksum, length 100, type FULL) followed by only a few of its bytes.
+  appendFileSync(newest, Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]));
+  return newest;
+}
+
+/**
+ * Flips a byte inside the first record of LevelDB's newest write-ahead file: media damage,
+ * which LevelDB's recovery skips (with the rest of that 32 KiB block) instead of refusing.
+ */
+export function damageWriteAheadLog(dataDir: string): string {
+  const newest = newestWriteAheadFile(dataDir);
+  flipByte(newest, 20);
+  return newest;
+}
+
+function newestWriteAheadFile(dataDir: string): string {
   const dir = join(dataDir, 'raft');
   const logs = readdirSync(dir)
     .filter((n) => /^\d+\.log$/.test(n))
     .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
   const newest = logs[logs.length - 1];
   if (newest === undefined) throw new Error(`no write-ahead file in ${dir}`);
-  // A record header (checksum, length 100, type FULL) followed by only a few of its bytes.
-  appendFileSync(
-    join(dir, newest),
-    Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]),
-  );
-  return newest;
+  return join(dir, newest);
 }
