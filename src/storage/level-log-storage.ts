@@ -312,6 +312,16 @@ export class LevelLogStorage implements Storage {
     } catch (err) {
       // Release the LevelDB lock so the caller can report and exit cleanly.
       await db.close().catch(() => undefined);
+      if ((err as { code?: unknown }).code === 'LEVEL_CORRUPTION') {
+        // A table file failed to read back (e.g. "corrupted compressed block contents"):
+        // say where, and what to do, rather than LevelDB's bare status.
+        throw new StorageCorruptError(
+          'leveldb',
+          `LevelDB found damage in ${dir} while loading the log (${errorMessage(err)}); ` +
+            `replace this member (remove its data directory and add it again)`,
+          err,
+        );
+      }
       throw err;
     }
   }

@@ -612,6 +612,31 @@ describe('LevelLogStorage', () => {
       });
     });
 
+    it('names the directory when LevelDB finds a damaged table file', async () => {
+      const s = await open();
+      await s.bootstrap(CS);
+      // Compressible entries, so that the table's data block is snappy-compressed and a
+      // damaged byte in it fails to decompress (with checksums off, that is what LevelDB sees).
+      const big = entries(1, 50, 1).map((e) => ({ ...e, data: bytes('x'.repeat(400)) }));
+      await s.persist({ entries: big, hardState: hs(1, 1, 50) }, true);
+      await s.close();
+      // A reopen moves the write-ahead log into a table.
+      await withRaw(dir, () => Promise.resolve());
+      const tables = (await readdir(dir)).filter((n) => n.endsWith('.ldb'));
+      assert.equal(tables.length, 1, `tables: ${tables.join(', ')}`);
+      const table = join(dir, tables[0]!);
+      const content = await readFile(table);
+      for (let i = 40; i < 72; i++) content[i] = content[i]! ^ 0x5a;
+      await writeFile(table, content);
+      await assert.rejects(open(), (err: unknown) => {
+        assert.ok(err instanceof StorageCorruptError);
+        assert.equal(err.key, 'leveldb');
+        assert.ok(err.message.includes(`LevelDB found damage in ${dir} while loading the log`));
+        assert.match(err.message, /Corruption: .*replace this member/);
+        return true;
+      });
+    });
+
     it('opens a write-ahead log whose last record was torn, with every acknowledged write', async () => {
       await prepare(5);
       // A record header promising 100 bytes, then only four: a crash in the middle of a write
