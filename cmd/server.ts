@@ -47,6 +47,26 @@ async function packageVersion(): Promise<string> {
   }
 }
 
+/** Creates the data directory if needed; a path that is not a directory is said plainly. */
+async function makeDataDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new Error(`--data-dir ${dir}: exists and is not a directory`, { cause: err });
+    }
+    if (code === 'ENOTDIR') {
+      throw new Error(`--data-dir ${dir}: part of that path is a file, not a directory`, {
+        cause: err,
+      });
+    }
+    throw new Error(`--data-dir ${dir}: cannot create it: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
 /** Runs one member until it is told to stop. Resolves with the process exit code. */
 export async function runServer(config: ServerConfig): Promise<number> {
   const logger = createRootLogger({ level: config.logLevel, nodeId: config.id });
@@ -81,7 +101,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   // adds health. TLS material is read now so that a bad file stops the start at once.
   const metrics = new NodeMetrics({ commandNames: respCommandNames() });
   const security = await loadServerSecurity(config);
-  await mkdir(config.dataDir, { recursive: true });
+  await makeDataDir(config.dataDir);
   const log = await LevelLogStorage.open(join(config.dataDir, 'raft'), {
     logger: logger.child({ component: 'storage' }),
     observer: metrics.log,

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TestCluster, replyText, runCli } from './harness/index.js';
 import { useClusterCleanup } from './harness/hooks.js';
@@ -72,6 +75,33 @@ describe('redraft server command line', () => {
       assert.equal(r.stdout, '', 'nothing on stdout: no server was started');
     });
   }
+
+  it(
+    'exits 1 with a clear message when --data-dir is not a directory',
+    { timeout: 15_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'redraft-cli-'));
+      try {
+        const file = join(dir, 'a-file');
+        await writeFile(file, 'not a directory');
+        const base = ['server', '--id', '1', '--initial-cluster', '1=127.0.0.1:1'];
+        let r = await runCli([...base, '--data-dir', file]);
+        assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /^redraft: cannot start: --data-dir .*a-file: exists and is not a directory$/m,
+        );
+        r = await runCli([...base, '--data-dir', join(file, 'below')]);
+        assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /--data-dir .*below: part of that path is a file, not a directory$/m,
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it(
     'prints its flags, with their environment variables, for --help',
