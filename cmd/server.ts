@@ -109,6 +109,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     // leaves this member stuck behind a leader that will never re-send it (see the header of
     // level-log-storage.ts). LevelDB itself discards a torn, never-acknowledged last batch.
     damagedTail: 'refuse',
+    memberId: config.id,
   });
   const snapshots = await SnapshotStore.open(join(config.dataDir, 'snapshots'), {
     logger: logger.child({ component: 'snapshots' }),

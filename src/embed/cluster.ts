@@ -388,7 +388,11 @@ class LocalCluster<S extends AnyStateMachine> implements InProcessCluster<S> {
   ): Promise<{ log: DurableLog; snapshots: SnapshotFiles; snapshot: Snapshot | undefined }> {
     const bootstrap = { ...EMPTY_CONF_STATE, voters: this.ids.map(nodeId) };
     if (this.config.dataDir !== undefined) {
-      return openDataDir(join(this.config.dataDir, `node-${member.id}`), { logger, bootstrap });
+      return openDataDir(join(this.config.dataDir, `node-${member.id}`), {
+        logger,
+        bootstrap,
+        memberId: member.id,
+      });
     }
     member.disk ??= MemoryLog.bootstrapDisk(bootstrap);
     const log = new MemoryLog(member.disk);

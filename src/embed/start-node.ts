@@ -100,6 +100,7 @@ export async function startNode<S extends AnyStateMachine>(
   const opened = await openDataDir(dataDir, {
     logger,
     bootstrap: { ...EMPTY_CONF_STATE, voters },
+    memberId: id,
   });
   let transport: GrpcTransport;
   try {

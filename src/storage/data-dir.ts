@@ -18,6 +18,8 @@ export interface DataDirOptions {
    * yet: a member that has one restarts with what it persisted, whatever is passed here.
    */
   readonly bootstrap: ConfState | undefined;
+  /** The member opening it: recorded in the log, and a directory of another member refused. */
+  readonly memberId?: number;
 }
 
 export interface OpenedDataDir {
@@ -46,6 +48,7 @@ export async function openDataDir(dir: string, options: DataDirOptions): Promise
     // A damaged entry past the commit index may have been acknowledged; dropping it leaves
     // this member stuck behind a leader that never re-sends it (level-log-storage.ts).
     damagedTail: 'refuse',
+    ...(options.memberId === undefined ? {} : { memberId: options.memberId }),
   });
   try {
     const snapshots = await SnapshotStore.open(join(dir, 'snapshots'), {

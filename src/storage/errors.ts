@@ -38,6 +38,21 @@ export class StorageCorruptError extends StorageError {
   }
 }
 
+/** The log directory was written by another member than the one opening it. */
+export class MemberMismatchError extends StorageError {
+  constructor(
+    readonly dir: string,
+    readonly recordedId: string,
+    readonly memberId: number,
+  ) {
+    super(
+      'STORAGE_MEMBER_MISMATCH',
+      `${dir} holds the log of member ${recordedId}, not of member ${memberId}: check --id and ` +
+        `--data-dir (each member needs its own directory)`,
+    );
+  }
+}
+
 /** The storage was closed; nothing more can be written. */
 export class StorageClosedError extends StorageError {
   constructor() {

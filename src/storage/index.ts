@@ -21,6 +21,7 @@ export {
   type SnapshotStoreOptions,
 } from './snapshot-store.js';
 export {
+  MemberMismatchError,
   StorageClosedError,
   StorageCorruptError,
   StorageError,

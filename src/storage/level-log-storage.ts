@@ -7,6 +7,7 @@
  *   0x01            hard state                     (codec.ts: hard state)
  *   0x02            snapshot metadata              (codec.ts: snapshot metadata, incl. ConfState)
  *   0x03            log start: index and term of the entry before the first held one
+ *   0x04            the member's id, decimal ASCII (written by the first open that names it)
  *   0x10 + u64 BE   log entry at that index        (codec.ts: entry); byte order is index order
  * On disk an entry record exists for exactly the indexes [firstIndex, lastIndex].
  * The ConfState is stored once, inside the snapshot metadata: `initialState().confState` is
@@ -110,6 +111,7 @@ import {
   type LogStart,
 } from './codec.js';
 import {
+  MemberMismatchError,
   StorageClosedError,
   StorageCorruptError,
   StorageError,
@@ -124,6 +126,7 @@ const FORMAT_KEY = Uint8Array.of(0x00);
 const HARD_STATE_KEY = Uint8Array.of(0x01);
 const SNAPSHOT_META_KEY = Uint8Array.of(0x02);
 const LOG_START_KEY = Uint8Array.of(0x03);
+const MEMBER_KEY = Uint8Array.of(0x04);
 const ENTRY_PREFIX = 0x10;
 const ENTRY_KEY_BYTES = 9;
 /** Upper bound (exclusive) of the entry namespace. */
@@ -149,6 +152,11 @@ export interface LevelLogStorageOptions {
   readonly damagedTail?: 'truncate' | 'refuse';
   /** Metrics hooks; without one no timings are taken. */
   readonly observer?: LogStorageObserver;
+  /**
+   * The member this log belongs to. Recorded at the first open that names one; a later open
+   * naming another member is refused (see {@link MemberMismatchError}).
+   */
+  readonly memberId?: number;
 }
 
 /** What the log reports after each durable write, for metrics (src/observe implements it). */
@@ -296,6 +304,7 @@ export class LevelLogStorage implements Storage {
         await recordDamage(dir, what);
         throw new StorageCorruptError(WAL_RECORD_NAME, what);
       }
+      if (options.memberId !== undefined) await claimForMember(db, dir, options.memberId);
       const state = await load(db, logger, options.damagedTail ?? 'truncate');
       const storage = new LevelLogStorage(db, logger, state, options);
       logger.info(
@@ -838,6 +847,24 @@ async function getRecord<T>(
     return decode(raw);
   } catch (err) {
     throw new StorageCorruptError(name, `cannot decode: ${errorMessage(err)}`, err);
+  }
+}
+
+/**
+ * Records which member the directory belongs to, or refuses it when it belongs to another.
+ * Another member's log carries that member's vote: a process running under a different id
+ * with it could vote twice in one term (once as itself elsewhere, once with this record),
+ * which breaks Raft's election safety; etcd refuses such a directory for the same reason.
+ */
+async function claimForMember(db: Db, dir: string, memberId: number): Promise<void> {
+  const raw = await getRaw(db, MEMBER_KEY);
+  const mine = new TextEncoder().encode(String(memberId));
+  if (raw === undefined) {
+    await db.put(MEMBER_KEY, mine, { sync: true });
+    return;
+  }
+  if (!bytesEqual(raw, mine)) {
+    throw new MemberMismatchError(dir, new TextDecoder().decode(raw), memberId);
   }
 }
 

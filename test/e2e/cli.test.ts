@@ -115,6 +115,34 @@ describe('redraft server command line', () => {
   );
 
   it(
+    "exits 1 when started under another member's id with its data directory",
+    { timeout: 30_000 },
+    async () => {
+      const cluster = await TestCluster.start({ name: 'wrong-id', size: 1 });
+      const node = cluster.member(1);
+      await cluster.waitForLeader();
+      await node.stop('SIGTERM');
+      const r = await runCli([
+        'server',
+        '--id',
+        '2',
+        '--initial-cluster',
+        '2=127.0.0.1:1',
+        '--data-dir',
+        node.dataDir,
+      ]);
+      assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^redraft: cannot start: .* holds the log of member 1, not of member 2: check --id and --data-dir/m,
+      );
+      // Its own member still starts with it.
+      node.start();
+      await cluster.waitForLeader();
+    },
+  );
+
+  it(
     'exits 1 when its client port is taken, instead of lingering as a voter',
     { timeout: 30_000 },
     async () => {

@@ -21,6 +21,7 @@ import {
 } from '../../src/raft/index.js';
 import {
   LevelLogStorage,
+  MemberMismatchError,
   StorageClosedError,
   StorageCorruptError,
   StorageError,
@@ -651,6 +652,33 @@ describe('LevelLogStorage', () => {
       await s.close();
       await assert.rejects(readFile(join(dir, 'REDRAFT-DAMAGED')), { code: 'ENOENT' });
     });
+  });
+
+  it("records its member and refuses to open as another member's log", async () => {
+    const as = (memberId: number): Promise<LevelLogStorage> =>
+      LevelLogStorage.open(dir, { logger: silent, memberId });
+    let s = await as(1);
+    assert.equal(s.isEmpty(), true, 'recording the member does not make a fresh log non-empty');
+    await s.close();
+    s = await as(1);
+    await s.bootstrap(CS);
+    await s.persist({ entries: entries(1, 3, 1), hardState: hs(1, 1, 3) }, true);
+    await s.close();
+    await assert.rejects(as(2), (err: unknown) => {
+      assert.ok(err instanceof MemberMismatchError);
+      assert.equal(err.code, 'STORAGE_MEMBER_MISMATCH');
+      assert.equal(
+        err.message,
+        `${dir} holds the log of member 1, not of member 2: check --id and --data-dir (each member needs its own directory)`,
+      );
+      return true;
+    });
+    s = await as(1); // the lock was released and nothing changed
+    assert.equal(s.lastIndex(), 3);
+    await s.close();
+    s = await open(); // a tool that names no member reads any log
+    assert.equal(s.lastIndex(), 3);
+    await s.close();
   });
 
   it('warns once when the held log exceeds memoryWarnBytes', async () => {
