@@ -121,6 +121,8 @@ import { DAMAGE_RECORD, droppedAtOpen, recordDamage, recordedDamage } from './le
 
 /** How StorageCorruptError names damage LevelDB's recovery found (leveldb-recovery.ts). */
 const WAL_RECORD_NAME = 'write-ahead-log';
+/** How an operator replaces a member whose log LevelDB itself found damaged. */
+const HOW_TO_REPLACE = '(remove its data directory and add it again)';
 
 const FORMAT_KEY = Uint8Array.of(0x00);
 const HARD_STATE_KEY = Uint8Array.of(0x01);
@@ -300,7 +302,7 @@ export class LevelLogStorage implements Storage {
         const what =
           `LevelDB discarded damaged records of its write-ahead log while opening ` +
           `(${dropped.join('; ')}): writes this member acknowledged may be lost, so it ` +
-          `must not start; replace it (remove its data directory and add it again)`;
+          `must not start; replace it ${HOW_TO_REPLACE}`;
         await recordDamage(dir, what);
         throw new StorageCorruptError(WAL_RECORD_NAME, what);
       }
@@ -327,7 +329,7 @@ export class LevelLogStorage implements Storage {
         throw new StorageCorruptError(
           'leveldb',
           `LevelDB found damage in ${dir} while loading the log (${errorMessage(err)}); ` +
-            `replace this member (remove its data directory and add it again)`,
+            `replace this member ${HOW_TO_REPLACE}`,
           err,
         );
       }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,3 +57,20 @@ export function entries(lo: number, hi: number, t: number): Entry[] {
 export function plain(e: Entry): { index: number; term: number; type: number; data: number[] } {
   return { index: e.index, term: e.term, type: e.type, data: Array.from(e.data) };
 }
+
+/** LevelDB's newest write-ahead file (`NNNNNN.log`) in the database directory `dir`. */
+export function newestWriteAheadFile(dir: string): string {
+  const logs = readdirSync(dir)
+    .filter((n) => /^\d+\.log$/.test(n))
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+  const newest = logs[logs.length - 1];
+  if (newest === undefined) throw new Error(`no write-ahead file in ${dir}`);
+  return join(dir, newest);
+}
+
+/**
+ * The start of a write-ahead record that never finished: a header (checksum, length 100, type
+ * FULL) and only four of its bytes. Appended to the newest file, it is what a crash in the
+ * middle of a (never acknowledged) write leaves; LevelDB drops it without reporting it.
+ */
+export const TORN_RECORD = Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]);

@@ -29,7 +29,17 @@ import {
   encodeEntry,
   entryKey,
 } from '../../src/storage/index.js';
-import { bytes, captureLogger, entries, entry, plain, silent, tempDir } from './helpers.js';
+import {
+  TORN_RECORD,
+  bytes,
+  captureLogger,
+  entries,
+  entry,
+  newestWriteAheadFile,
+  plain,
+  silent,
+  tempDir,
+} from './helpers.js';
 
 const CS: ConfState = { ...EMPTY_CONF_STATE, voters: [nodeId(1), nodeId(2), nodeId(3)] };
 
@@ -577,19 +587,11 @@ describe('LevelLogStorage', () => {
       await assert.rejects(open(), /format: unsupported format marker/);
     });
 
-    /** LevelDB's newest write-ahead file in the storage's directory. */
-    async function newestWriteAheadFile(): Promise<string> {
-      const logs = (await readdir(dir)).filter((n) => /^\d+\.log$/.test(n));
-      logs.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
-      assert.ok(logs.length > 0, `no write-ahead file in ${dir}`);
-      return join(dir, logs[logs.length - 1]!);
-    }
-
     it('refuses, then and at every later open, records LevelDB dropped from its write-ahead log', async () => {
       await prepare(5);
       // Everything since the directory was created is still in the write-ahead file. Damage
       // one byte inside its first record: LevelDB's recovery skips the rest of the block.
-      const wal = await newestWriteAheadFile();
+      const wal = newestWriteAheadFile(dir);
       const content = await readFile(wal);
       assert.ok(content.length > 64, `write-ahead file of ${content.length} bytes`);
       content[20] = content[20]! ^ 0xff;
@@ -642,10 +644,7 @@ describe('LevelLogStorage', () => {
       await prepare(5);
       // A record header promising 100 bytes, then only four: a crash in the middle of a write
       // that was never acknowledged. LevelDB drops it without reporting a corruption.
-      await appendFile(
-        await newestWriteAheadFile(),
-        Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]),
-      );
+      await appendFile(newestWriteAheadFile(dir), TORN_RECORD);
       const s = await open();
       assert.equal(s.lastIndex(), 10);
       assert.equal(s.initialState().hardState.commit, 5);

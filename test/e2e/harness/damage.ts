@@ -8,6 +8,7 @@ import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { Level } from 'level';
 import { decodeHardState, entryKey } from '../../../src/storage/index.js';
+import { TORN_RECORD, newestWriteAheadFile } from '../../storage/helpers.js';
 
 /** Snapshot files of a data directory, oldest first. */
 export function snapshotFiles(dataDir: string): string[] {
@@ -150,9 +151,8 @@ export function repair(dataDir: string, damage: Damage): Promise<void> {
  * a crash in the middle of a (never acknowledged) write leaves behind.
  */
 export function tearWriteAheadLog(dataDir: string): string {
-  const newest = newestWriteAheadFile(dataDir);
-  // A record header (checksum, length 100, type FULL) followed by only a few of its bytes.
-  appendFileSync(newest, Uint8Array.from([0x12, 0x34, 0x56, 0x78, 100, 0, 1, 1, 2, 3, 4, 5]));
+  const newest = newestWriteAheadFile(join(dataDir, 'raft'));
+  appendFileSync(newest, TORN_RECORD);
   return newest;
 }
 
@@ -161,17 +161,7 @@ export function tearWriteAheadLog(dataDir: string): string {
  * which LevelDB's recovery skips (with the rest of that 32 KiB block) instead of refusing.
  */
 export function damageWriteAheadLog(dataDir: string): string {
-  const newest = newestWriteAheadFile(dataDir);
+  const newest = newestWriteAheadFile(join(dataDir, 'raft'));
   flipByte(newest, 20);
   return newest;
-}
-
-function newestWriteAheadFile(dataDir: string): string {
-  const dir = join(dataDir, 'raft');
-  const logs = readdirSync(dir)
-    .filter((n) => /^\d+\.log$/.test(n))
-    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
-  const newest = logs[logs.length - 1];
-  if (newest === undefined) throw new Error(`no write-ahead file in ${dir}`);
-  return join(dir, newest);
 }
