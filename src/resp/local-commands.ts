@@ -328,6 +328,83 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
   }
 }
 
+/**
+ * This member in Redis's replication terms, for INFO replication and ROLE: the leader is the
+ * master, its followers (and learners) the replicas, and a Raft index is the offset (the
+ * leader's commit index; a follower's applied index).
+ */
+type ReplicationView =
+  | {
+      readonly role: 'master';
+      readonly offset: number;
+      readonly replicas: readonly {
+        readonly host: string;
+        readonly port: number;
+        /** Receiving appends, as opposed to probing or catching up from a snapshot. */
+        readonly online: boolean;
+        readonly offset: number;
+      }[];
+    }
+  | {
+      readonly role: 'slave';
+      /** The leader's RESP address; empty host and port 0 while no leader is known. */
+      readonly host: string;
+      readonly port: number;
+      readonly linkUp: boolean;
+      readonly offset: number;
+    };
+
+function replicationView(ctx: LocalContext): ReplicationView {
+  const status = ctx.kv.node.status();
+  if (status.role === 'leader') {
+    const replicas = [...(status.progress ?? [])]
+      .filter(([id]) => id !== status.id)
+      .map(([id, pr]) => {
+        const { host, port } = splitAddress(ctx.kv.fsm.members.get(id)?.respAddr ?? '?:0');
+        return { host, port, online: pr.state === 'replicate', offset: pr.match };
+      });
+    return { role: 'master', offset: status.commit, replicas };
+  }
+  const { host, port } = splitAddress(ctx.kv.leaderInfo()?.respAddr ?? ':0');
+  return {
+    role: 'slave',
+    host,
+    port,
+    linkUp: status.lead !== NONE,
+    offset: ctx.kv.node.applied,
+  };
+}
+
+/**
+ * ROLE, as Redis answers it: ["master", offset, [[host, port, offset], ...]] on the leader,
+ * ["slave", host, port, state, offset] elsewhere ("connected" while a leader is known,
+ * "connect" while none is: the state Redis gives a replica looking for its master).
+ */
+function role(ctx: LocalContext): Outcome {
+  const view = replicationView(ctx);
+  return emit((w) => {
+    if (view.role === 'master') {
+      w.arrayHeader(3);
+      w.bulk('master');
+      w.integer(view.offset);
+      w.arrayHeader(view.replicas.length);
+      for (const r of view.replicas) {
+        w.arrayHeader(3);
+        w.bulk(r.host);
+        w.bulk(String(r.port));
+        w.bulk(String(r.offset));
+      }
+      return;
+    }
+    w.arrayHeader(5);
+    w.bulk('slave');
+    w.bulk(view.host);
+    w.integer(view.port);
+    w.bulk(view.linkUp ? 'connected' : 'connect');
+    w.integer(view.offset);
+  });
+}
+
 function info(ctx: LocalContext, argv: Buffer[]): Outcome {
   const status = ctx.kv.node.status();
   const s = ctx.server;
@@ -363,27 +440,24 @@ function info(ctx: LocalContext, argv: Buffer[]): Outcome {
     [
       'replication',
       (() => {
-        const followers = [...(status.progress ?? [])].filter(([id]) => id !== status.id);
-        if (status.role === 'leader') {
+        const view = replicationView(ctx);
+        if (view.role === 'master') {
           return [
             'role:master',
-            `connected_slaves:${followers.length}`,
-            ...followers.map(([id, pr], i) => {
-              const m = ctx.kv.fsm.members.get(id);
-              const { host, port } = splitAddress(m?.respAddr ?? '?:0');
-              return `slave${i}:ip=${host},port=${port},state=${pr.state === 'replicate' ? 'online' : 'wait_bgsave'},offset=${pr.match},lag=0`;
-            }),
-            `master_repl_offset:${status.commit}`,
+            `connected_slaves:${view.replicas.length}`,
+            ...view.replicas.map(
+              (r, i) =>
+                `slave${i}:ip=${r.host},port=${r.port},state=${r.online ? 'online' : 'wait_bgsave'},offset=${r.offset},lag=0`,
+            ),
+            `master_repl_offset:${view.offset}`,
           ];
         }
-        const lead = ctx.kv.leaderInfo();
-        const { host, port } = splitAddress(lead?.respAddr ?? ':0');
         return [
           'role:slave',
-          `master_host:${host}`,
-          `master_port:${port}`,
-          `master_link_status:${status.lead === NONE ? 'down' : 'up'}`,
-          `slave_repl_offset:${ctx.kv.node.applied}`,
+          `master_host:${view.host}`,
+          `master_port:${view.port}`,
+          `master_link_status:${view.linkUp ? 'up' : 'down'}`,
+          `slave_repl_offset:${view.offset}`,
         ];
       })(),
     ],
@@ -816,6 +890,7 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['bgsave', l(-1, ['admin', 'noscript'], bgsave)],
   ['wait', l(3, ['noscript'], wait)],
   ['leader', l(1, ['fast', 'stale'], leader)],
+  ['role', l(1, ['noscript', 'loading', 'stale', 'fast'], role)],
   ['cluster', l(-2, ['stale'], cluster)],
   ['readonly', l(1, ['loading', 'stale', 'fast'], readonly)],
   ['readwrite', l(1, ['loading', 'stale', 'fast'], readwrite)],
