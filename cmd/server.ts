@@ -83,11 +83,16 @@ export async function runServer(config: ServerConfig): Promise<number> {
   }
 }
 
+/** Why a serving member stops cleanly: a signal, or a client's SHUTDOWN. */
+type StopReason = NodeJS.Signals | 'SHUTDOWN';
+
 async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   // Listen for signals from the start: one that arrives while the log is being opened or the
   // servers are starting is honoured (a clean shutdown once started), not the default
-  // action of dying mid-write.
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+  // action of dying mid-write. A client's SHUTDOWN (once serving) asks for the same stop.
+  let requestStop: (reason: StopReason) => void = () => undefined;
+  const stopRequested = new Promise<StopReason>((resolve) => {
+    requestStop = resolve;
     process.once('SIGTERM', () => {
       resolve('SIGTERM');
     });
@@ -296,6 +301,9 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     observer: metrics.resp,
     admin,
     merkle,
+    shutdown: () => {
+      requestStop('SHUTDOWN');
+    },
   });
   let bound: { host: string; port: number };
   try {
@@ -343,7 +351,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
   if (joining) {
     // Serving already: once added, the leader replicates to us at once.
     const stopJoining = new AbortController();
-    void signalled.then(() => {
+    void stopRequested.then(() => {
       stopJoining.abort();
     });
     try {
@@ -393,7 +401,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     'redraft server started',
   );
 
-  const outcome = await Promise.race([signalled, failed]);
+  const outcome = await Promise.race([stopRequested, failed]);
   observed.health.markStopping();
   clearInterval(republish);
   stopSweeper();
@@ -410,7 +418,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     logger.flush();
     return outcome;
   }
-  logger.info({ signal: outcome }, 'shutting down');
+  logger.info({ reason: outcome }, 'shutting down');
   // Stop taking new work, hand over leadership so the cluster does not wait for an
   // election timeout, then flush and close the log.
   await gateways.close();

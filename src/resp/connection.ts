@@ -85,6 +85,8 @@ export class Connection {
   private group: Promise<unknown>[] = [];
   private gate: Promise<unknown> | undefined;
   private closeAfterFlush = false;
+  /** Called once the connection closes after closeWhenFlushed. */
+  private afterClosing: (() => void) | undefined;
   private flushScheduled = false;
   private readonly observer: RespObserver | undefined;
   /** When the chunk being parsed arrived: every command in it shares the timestamp. */
@@ -116,6 +118,7 @@ export class Connection {
     });
     socket.on('close', () => {
       this.closed = true;
+      this.runAfterClosing();
     });
   }
 
@@ -135,9 +138,20 @@ export class Connection {
     return `${this.socket.localAddress ?? '?'}:${String(this.socket.localPort ?? 0)}`;
   }
 
-  /** Closes the connection once every reply queued so far has been written (QUIT). */
-  closeWhenFlushed(): void {
+  /**
+   * Closes the connection once every reply queued so far has been written (QUIT), then calls
+   * `then` (SHUTDOWN: the member stops only after this client has its earlier replies). `then`
+   * runs also if the client goes away first.
+   */
+  closeWhenFlushed(then?: () => void): void {
     this.closeAfterFlush = true;
+    this.afterClosing ??= then;
+  }
+
+  private runAfterClosing(): void {
+    const then = this.afterClosing;
+    this.afterClosing = undefined;
+    then?.();
   }
 
   private onData(chunk: Buffer): void {
@@ -360,6 +374,7 @@ export class Connection {
     if (this.closeAfterFlush && this.head === this.slots.length) {
       this.closed = true;
       this.socket.end();
+      this.runAfterClosing();
     }
   }
 }

@@ -47,6 +47,8 @@ export interface ServerInfo {
   readonly admin?: ClusterMembership | undefined;
   /** Checkpoints, tags, the root log and the audit view; undefined with --no-merkle. */
   readonly merkle?: MerkleService | undefined;
+  /** Stops the member (SHUTDOWN); undefined where the server cannot stop its process. */
+  readonly shutdown?: (() => void) | undefined;
 }
 
 export interface LocalContext {
@@ -130,6 +132,34 @@ function leader(ctx: LocalContext): Outcome {
 function quit(ctx: LocalContext): Outcome {
   ctx.conn.closeWhenFlushed();
   return OK;
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], as Redis 7.0 parses it. The member stops as on
+ * SIGTERM: it stops serving, hands leadership over if it leads, and closes its log; the
+ * connection closes without a reply, as Redis's does. Every acknowledged write is in the
+ * log already, so SAVE and NOSAVE change nothing, and NOW and FORCE have nothing to skip.
+ * ABORT: a stop cannot be called back once started, so there is never one to abort.
+ */
+function shutdown(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const options = new Set<string>();
+  for (const arg of argv.slice(1)) {
+    const option = str(arg).toUpperCase();
+    if (!['NOSAVE', 'SAVE', 'NOW', 'FORCE', 'ABORT'].includes(option)) {
+      return error('ERR syntax error');
+    }
+    options.add(option);
+  }
+  if ((options.has('SAVE') && options.has('NOSAVE')) || (options.has('ABORT') && argv.length > 2))
+    return error('ERR syntax error');
+  if (options.has('ABORT')) return error('ERR No shutdown in progress.');
+  const stop = ctx.server.shutdown;
+  if (stop === undefined) {
+    return error('ERR SHUTDOWN is not available: this node is stopped by the program embedding it');
+  }
+  // Once the replies before it in the pipeline are written.
+  ctx.conn.closeWhenFlushed(stop);
+  return emit(() => undefined);
 }
 
 function reset(ctx: LocalContext): Outcome {
@@ -876,6 +906,7 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['echo', l(2, ['fast'], (_c, a) => emit((w) => w.bulk(a[1]!)))],
   ['select', l(2, ['loading', 'stale', 'fast'], select)],
   ['quit', l(-1, ['noscript', 'loading', 'stale', 'fast'], quit)],
+  ['shutdown', l(-1, ['admin', 'noscript', 'loading', 'stale'], shutdown)],
   ['reset', l(1, ['noscript', 'loading', 'stale', 'fast'], reset)],
   ['auth', l(-2, ['noscript', 'loading', 'stale', 'fast'], auth)],
   ['hello', l(-1, ['noscript', 'loading', 'stale', 'fast'], hello)],

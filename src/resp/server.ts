@@ -36,6 +36,11 @@ export interface RespServerOptions {
   readonly admin?: ClusterMembership;
   /** Serves the MERKLE commands; without it they answer that Merkle state is off. */
   readonly merkle?: MerkleService;
+  /**
+   * Stops this member as SIGTERM does (leadership handed over, log closed): SHUTDOWN calls
+   * it. Without it (an embedded node, whose owner decides when it stops), SHUTDOWN is refused.
+   */
+  readonly shutdown?: () => void;
 }
 
 /** The Redis front door: a TCP server speaking RESP2/RESP3 to any Redis client. */
@@ -60,6 +65,7 @@ export class RespServer {
       },
       admin: options.admin,
       merkle: options.merkle,
+      shutdown: options.shutdown,
     };
     this.dispatcher = new CommandDispatcher(options.kv, info);
     const tls = options.tls;

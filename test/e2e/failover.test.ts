@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { TestCluster, assertKeys, replyText, writeKeys, type Member } from './harness/index.js';
 import { useClusterCleanup } from './harness/hooks.js';
@@ -169,6 +170,58 @@ describe('graceful shutdown', () => {
       // A follower stops cleanly too.
       const follower = others.find((m) => m !== now)!;
       assert.deepEqual(await follower.stop('SIGTERM'), { code: 0, signal: null });
+    },
+  );
+
+  it(
+    'SHUTDOWN answers the commands before it, then stops the member as SIGTERM does',
+    { timeout: 30_000 },
+    async () => {
+      const cluster = await TestCluster.start({ name: 'shutdown-command' });
+      const leader = await cluster.waitForLeader();
+      const others = cluster.members.filter((m) => m !== leader);
+
+      // Options Redis refuses, and ABORT with nothing to abort, leave the member running.
+      const refusals: [string[], string][] = [
+        [['SHUTDOWN', 'SAVE', 'NOSAVE'], 'ERR syntax error'],
+        [['SHUTDOWN', 'LATER'], 'ERR syntax error'],
+        [['SHUTDOWN', 'ABORT', 'NOW'], 'ERR syntax error'],
+        [['SHUTDOWN', 'ABORT'], 'ERR No shutdown in progress.'],
+      ];
+      for (const [argv, message] of refusals) {
+        assert.deepEqual(await leader.command(argv), { kind: 'error', message });
+      }
+
+      // One pipeline: the write before SHUTDOWN is answered, nothing after it runs, and the
+      // connection closes without a reply to SHUTDOWN itself (as with Redis).
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(leader.ports.resp, '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+        });
+        socket.on('error', reject);
+        socket.on('close', () => {
+          resolve(text);
+        });
+        socket.write('SET before-shutdown 1\r\nSHUTDOWN NOSAVE\r\nSET after-shutdown 1\r\n');
+      });
+      assert.equal(received, '+OK\r\n');
+      assert.deepEqual(await leader.waitForExit(10_000), { code: 0, signal: null });
+      assert.ok(
+        leader.logLines().some((l) => l.msg === 'shutting down' && l.reason === 'SHUTDOWN'),
+      );
+      const handover = leader.logLines().find((l) => l.msg === 'leadership handover');
+      assert.equal(handover?.handed, true, 'the leader handed over before stopping');
+
+      const now = await cluster.waitForLeader(10_000, others);
+      assert.equal(await now.get('before-shutdown'), '1');
+      assert.equal(await now.get('after-shutdown'), null);
+
+      // It restarts with its data and rejoins.
+      leader.start();
+      await cluster.waitForLeader();
+      assert.equal(await leader.get('before-shutdown'), '1');
     },
   );
 });

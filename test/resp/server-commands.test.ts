@@ -2,7 +2,7 @@
  * Connection and server commands against a real single-member node, byte for byte on the
  * socket: CLIENT REPLY (which decides about its own reply), CLIENT TRACKING, CLIENT SETINFO's
  * checks, TIME's microseconds, the version clients check, INFO's memory, persistence and stats
- * sections, and SAVE, BGSAVE and LASTSAVE.
+ * sections, SAVE, BGSAVE and LASTSAVE, and SHUTDOWN on an embedded node.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -110,6 +110,14 @@ describe('connection commands on a real node', () => {
     assert.ok(
       pairs.some(([, , micros]) => Number(micros) % 1000 !== 0),
       text,
+    );
+  });
+
+  it('SHUTDOWN is refused on a node whose owner decides when it stops', async () => {
+    // The in-process members are embedded nodes: their RESP server has no process to stop.
+    assert.equal(
+      await exchange(leader.respPort, [['SHUTDOWN'], ['PING']]),
+      '-ERR SHUTDOWN is not available: this node is stopped by the program embedding it\r\n+PONG\r\n',
     );
   });
 
