@@ -332,22 +332,41 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
       if (argv.length === 3) {
         const target = all.find((x) => x.remoteAddress === str(argv[2]));
         if (target === undefined) return error('ERR No such client');
-        ctx.server.kill(target);
+        killAfterReply(ctx, [target]);
         return OK;
       }
       if (argv.length < 4 || argv.length % 2 !== 0) return error('ERR syntax error');
       let matches = [...all];
+      // As in Redis, the new-style form spares the calling connection unless SKIPME no.
+      let skipMe = true;
       for (let i = 2; i < argv.length; i += 2) {
         const filter = str(argv[i]).toUpperCase();
         const value = str(argv[i + 1]);
-        if (filter === 'ID') matches = matches.filter((x) => String(x.id) === value);
-        else if (filter === 'ADDR') matches = matches.filter((x) => x.remoteAddress === value);
+        if (filter === 'ID') {
+          if (!/^[1-9]\d*$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER) {
+            return error('ERR client-id should be greater than 0');
+          }
+          matches = matches.filter((x) => String(x.id) === value);
+        } else if (filter === 'TYPE') {
+          const type = value.toLowerCase();
+          if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+            return error(`ERR Unknown client type '${value}'`);
+          }
+          // Every client of a member is a normal one: replication is Raft's, not RESP's.
+          if (type !== 'normal') matches = [];
+        } else if (filter === 'USER') {
+          // The default user is the only one (AUTH with --requirepass).
+          if (value !== 'default') return error(`ERR No such user '${value}'`);
+        } else if (filter === 'ADDR') matches = matches.filter((x) => x.remoteAddress === value);
         else if (filter === 'LADDR') matches = matches.filter((x) => x.localAddress === value);
         else if (filter === 'SKIPME') {
-          if (value.toLowerCase() === 'yes') matches = matches.filter((x) => x !== c);
+          const yesNo = value.toLowerCase();
+          if (yesNo !== 'yes' && yesNo !== 'no') return error('ERR syntax error');
+          skipMe = yesNo === 'yes';
         } else return error('ERR syntax error');
       }
-      for (const x of matches) ctx.server.kill(x);
+      if (skipMe) matches = matches.filter((x) => x !== c);
+      killAfterReply(ctx, matches);
       return emit((w) => w.integer(matches.length));
     }
     case 'NO-EVICT':
@@ -355,6 +374,14 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
       return OK;
     default:
       return error(`ERR unknown subcommand '${str(argv[1])}'. Try CLIENT HELP.`);
+  }
+}
+
+/** Closes `targets` now; the calling connection, if among them, once its reply is written. */
+function killAfterReply(ctx: LocalContext, targets: readonly Connection[]): void {
+  for (const x of targets) {
+    if (x === ctx.conn) x.closeWhenFlushed();
+    else ctx.server.kill(x);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * Connection and server commands against a real single-member node, byte for byte on the
  * socket: CLIENT REPLY (which decides about its own reply), CLIENT TRACKING, CLIENT SETINFO's
- * checks, TIME's microseconds, the version clients check, INFO's memory, persistence and stats
+ * checks, CLIENT KILL's filters, TIME's microseconds, the version clients check, INFO's memory, persistence and stats
  * sections, SAVE, BGSAVE and LASTSAVE, and SHUTDOWN on an embedded node.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { InProcessCluster, type InProcessMember } from '../observe/in-process-cluster.js';
@@ -90,6 +91,58 @@ describe('connection commands on a real node', () => {
     assert.equal(badVersion, '-ERR lib-ver cannot contain spaces, newlines or special characters.');
     assert.equal(version, '+OK');
     assert.match(info.join('\n'), / lib-name=redis-py lib-ver=5\.0\.1\n/);
+  });
+
+  it('CLIENT KILL checks its filters as Redis does, and spares the caller unless SKIPME no', async () => {
+    const victim = connect(leader.respPort, '127.0.0.1');
+    await once(victim, 'connect');
+    const closed = once(victim, 'close');
+    const victimAddr = `${victim.localAddress!}:${victim.localPort!}`;
+    const refused = await exchange(leader.respPort, [
+      ['CLIENT', 'KILL', 'ID', 'abc'],
+      ['CLIENT', 'KILL', 'ID', '0'],
+      ['CLIENT', 'KILL', 'TYPE', 'bogus'],
+      ['CLIENT', 'KILL', 'USER', 'alice'],
+      ['CLIENT', 'KILL', 'SKIPME', 'maybe'],
+      ['CLIENT', 'KILL', 'ADDR'],
+      ['CLIENT', 'KILL', '127.0.0.1:1'],
+      ['CLIENT', 'KILL', 'TYPE', 'master'],
+      ['CLIENT', 'KILL', 'ADDR', victimAddr, 'TYPE', 'normal', 'USER', 'default'],
+    ]);
+    assert.equal(
+      refused,
+      [
+        '-ERR client-id should be greater than 0',
+        '-ERR client-id should be greater than 0',
+        "-ERR Unknown client type 'bogus'",
+        "-ERR No such user 'alice'",
+        '-ERR syntax error',
+        // Three arguments are the old form, CLIENT KILL addr: "ADDR" is no client's address.
+        '-ERR No such client',
+        '-ERR No such client',
+        ':0',
+        ':1',
+        '',
+      ].join('\r\n'),
+    );
+    await closed;
+
+    // The caller: spared by default, closed after its reply with SKIPME no.
+    const self = connect(leader.respPort, '127.0.0.1');
+    await once(self, 'connect');
+    const selfAddr = `${self.localAddress!}:${self.localPort!}`;
+    let received = '';
+    self.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const selfClosed = once(self, 'close');
+    self.write(
+      command('CLIENT', 'KILL', 'ADDR', selfAddr) +
+        command('CLIENT', 'KILL', 'ADDR', selfAddr, 'SKIPME', 'no') +
+        command('PING'),
+    );
+    await selfClosed;
+    assert.equal(received, ':0\r\n:1\r\n');
   });
 
   it('TIME gives microseconds, not milliseconds times 1000', async () => {
