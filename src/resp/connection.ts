@@ -178,7 +178,7 @@ export class Connection {
       name === 'client' &&
       this.authenticated &&
       this.multi === undefined &&
-      argv.length >= 2 &&
+      argv.length === 3 &&
       argv[1]!.toString('latin1').toUpperCase() === 'REPLY'
     ) {
       this.clientReply(argv);
@@ -229,7 +229,7 @@ export class Connection {
    */
   private clientReply(argv: Buffer[]): void {
     this.lastCommand = 'client|reply';
-    const mode = argv.length === 3 ? argv[2]!.toString('latin1').toUpperCase() : '';
+    const mode = argv[2]!.toString('latin1').toUpperCase();
     if (mode === 'ON') {
       this.repliesOff = false;
       this.skipNextReply = false;

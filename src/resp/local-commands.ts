@@ -14,6 +14,7 @@ import {
   type ClusterMember,
 } from './cluster-view.js';
 import { errorEmitter, type Connection, type Outcome } from './connection.js';
+import { subcommandArityError, subcommandHelp } from './subcommands.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
 import { MERKLE_COMMANDS, merkleInfoLines } from './merkle-commands.js';
@@ -75,6 +76,21 @@ export interface LocalDef {
 export const emit = (fn: (w: ReplyWriter) => void): Outcome => ({ kind: 'emit', emit: fn });
 export const error = (message: string): Outcome => emit((w) => w.error(message));
 const OK: Outcome = emit((w) => w.ok());
+
+/**
+ * Redis's answer to a known subcommand of `command` given the wrong number of arguments, or to
+ * its HELP; undefined when the subcommand is to run.
+ */
+function subcommandPreamble(command: string, argv: readonly Buffer[]): Outcome | undefined {
+  const arityError = subcommandArityError(command, argv);
+  if (arityError !== undefined) return error(arityError);
+  if (str(argv[1]).toUpperCase() !== 'HELP') return undefined;
+  const lines = subcommandHelp(command);
+  return emit((w) => {
+    w.arrayHeader(lines.length);
+    for (const line of lines) w.simple(line);
+  });
+}
 const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 
 function ping(_ctx: LocalContext, argv: Buffer[]): Outcome {
@@ -275,13 +291,14 @@ export function clientLine(c: Connection): string {
 const UNPRINTABLE = /[^!-~]/;
 
 function client(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const preamble = subcommandPreamble('client', argv);
+  if (preamble !== undefined) return preamble;
   const sub = str(argv[1]).toUpperCase();
   const c = ctx.conn;
   switch (sub) {
     case 'ID':
       return emit((w) => w.integer(c.id));
     case 'SETNAME': {
-      if (argv.length !== 3) return error(wrongArity('client|setname').message);
       const name = str(argv[2]);
       if (UNPRINTABLE.test(name)) {
         return error('ERR Client names cannot contain spaces, newlines or special characters.');
@@ -292,7 +309,6 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
     case 'GETNAME':
       return emit((w) => (c.name === '' ? w.null() : w.bulk(c.name)));
     case 'SETINFO': {
-      if (argv.length !== 4) return error(wrongArity('client|setinfo').message);
       const attr = str(argv[2]).toUpperCase();
       const value = str(argv[3]);
       if (attr !== 'LIB-NAME' && attr !== 'LIB-VER')
@@ -320,10 +336,9 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
     case 'INFO':
       return emit((w) => w.verbatim(`${clientLine(c)}\n`));
     case 'LIST': {
-      const text = ctx.server
-        .connections()
-        .map((x) => `${clientLine(x)}\n`)
-        .join('');
+      const listed = listedClients(ctx.server.connections(), argv);
+      if (typeof listed === 'string') return error(listed);
+      const text = listed.map((x) => `${clientLine(x)}\n`).join('');
       return emit((w) => w.verbatim(text));
     }
     case 'KILL': {
@@ -349,7 +364,7 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
           matches = matches.filter((x) => String(x.id) === value);
         } else if (filter === 'TYPE') {
           const type = value.toLowerCase();
-          if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
+          if (!CLIENT_TYPES.includes(type)) {
             return error(`ERR Unknown client type '${value}'`);
           }
           // Every client of a member is a normal one: replication is Raft's, not RESP's.
@@ -370,11 +385,40 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
       return emit((w) => w.integer(matches.length));
     }
     case 'NO-EVICT':
-    case 'NO-TOUCH':
-      return OK;
+    case 'NO-TOUCH': {
+      // Nothing to do (Redraft never evicts clients, and keeps no access times to spare).
+      const onOff = str(argv[2]).toUpperCase();
+      return onOff === 'ON' || onOff === 'OFF' ? OK : error('ERR syntax error');
+    }
     default:
       return error(`ERR unknown subcommand '${str(argv[1])}'. Try CLIENT HELP.`);
   }
+}
+
+/** Client types CLIENT LIST and CLIENT KILL accept; every client of a member is a normal one. */
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+
+/**
+ * The connections CLIENT LIST [TYPE type | ID id...] names (Redis 7.0 takes one filter), or
+ * Redis's error text.
+ */
+function listedClients(
+  all: readonly Connection[],
+  argv: readonly Buffer[],
+): readonly Connection[] | string {
+  if (argv.length === 2) return all;
+  const filter = str(argv[2]).toUpperCase();
+  if (filter === 'TYPE' && argv.length === 4) {
+    const type = str(argv[3]);
+    if (!CLIENT_TYPES.includes(type.toLowerCase())) return `ERR Unknown client type '${type}'`;
+    return type.toLowerCase() === 'normal' ? all : [];
+  }
+  if (filter === 'ID' && argv.length >= 4) {
+    const ids = argv.slice(3).map(str);
+    if (ids.some((id) => !/^-?\d+$/.test(id))) return 'ERR Invalid client ID';
+    return all.filter((x) => ids.includes(String(x.id)));
+  }
+  return 'ERR syntax error';
 }
 
 /** Closes `targets` now; the calling connection, if among them, once its reply is written. */
@@ -581,9 +625,10 @@ function globToRegExp(pattern: string): RegExp {
 }
 
 function config(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const preamble = subcommandPreamble('config', argv);
+  if (preamble !== undefined) return preamble;
   const sub = str(argv[1]).toUpperCase();
   if (sub === 'GET') {
-    if (argv.length < 3) return error(wrongArity('config|get').message);
     const out: [string, string][] = [];
     for (const p of argv.slice(2)) {
       const re = globToRegExp(str(p));
@@ -704,9 +749,11 @@ function time(): Outcome {
  * so it is on a majority; the leader reports the followers that hold its commit index.
  */
 function wait(ctx: LocalContext, argv: Buffer[]): Outcome {
-  if (!/^\d+$/.test(str(argv[1])) || !/^\d+$/.test(str(argv[2]))) {
+  // As Redis: any integer number of replicas; a timeout that is a non-negative integer.
+  if (!/^-?\d+$/.test(str(argv[1])) || !/^-?\d+$/.test(str(argv[2]))) {
     return error('ERR value is not an integer or out of range');
   }
+  if (str(argv[2]).startsWith('-')) return error('ERR timeout is negative');
   const status = ctx.kv.node.status();
   let count: number;
   if (status.progress !== undefined) {
@@ -817,6 +864,10 @@ function cluster(ctx: LocalContext, argv: Buffer[]): Outcome {
 }
 
 function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length > 1) {
+    const preamble = subcommandPreamble('command', argv);
+    if (preamble !== undefined) return preamble;
+  }
   const sub = str(argv[1]).toUpperCase();
   const names = [...COMMAND_DEFS.keys(), ...LOCAL_COMMANDS.keys()].filter(
     (n) => !(COMMAND_DEFS.get(n) ?? LOCAL_COMMANDS.get(n))?.flags.includes('internal'),
@@ -825,7 +876,7 @@ function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
     const d = COMMAND_DEFS.get(n);
     const l = LOCAL_COMMANDS.get(n);
     if ((d === undefined || d.flags.includes('internal')) && l === undefined) {
-      w.nullArray();
+      w.null();
       return;
     }
     const arity = d?.arity ?? l!.arity;
@@ -851,11 +902,14 @@ function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
       });
     case 'COUNT':
       return emit((w) => w.integer(names.length));
-    case 'LIST':
+    case 'LIST': {
+      const listed = filteredCommandNames(names, argv);
+      if (listed === undefined) return error('ERR syntax error');
       return emit((w) => {
-        w.arrayHeader(names.length);
-        for (const n of names) w.bulk(n);
+        w.arrayHeader(listed.length);
+        for (const n of listed) w.bulk(n);
       });
+    }
     case 'INFO': {
       const asked = argv.length > 2 ? argv.slice(2).map((b) => str(b).toLowerCase()) : names;
       return emit((w) => {
@@ -883,9 +937,15 @@ function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
       });
     }
     case 'GETKEYS': {
+      // Checked in Redis's order: the command, whether it takes keys, then its arity.
       const target = argv.slice(2);
-      const d = COMMAND_DEFS.get(str(target[0]).toLowerCase());
-      if (d === undefined || d.firstKey === 0) return error('ERR The command has no key arguments');
+      const targetName = str(target[0]).toLowerCase();
+      const d = COMMAND_DEFS.get(targetName);
+      const known = d !== undefined && !d.flags.includes('internal');
+      if (!known && !LOCAL_COMMANDS.has(targetName)) return error('ERR Invalid command specified');
+      if (!known || d.firstKey === 0) return error('ERR The command has no key arguments');
+      if (d.arity > 0 ? target.length !== d.arity : target.length < -d.arity)
+        return error('ERR Invalid number of arguments specified for command');
       const last = d.lastKey < 0 ? target.length + d.lastKey : d.lastKey;
       const keys: Buffer[] = [];
       for (let i = d.firstKey; i <= last && i < target.length; i += d.keyStep)
@@ -897,6 +957,29 @@ function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
     }
     default:
       return error(`ERR unknown subcommand '${str(argv[1])}'. Try COMMAND HELP.`);
+  }
+}
+
+/**
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob]; undefined for a syntax
+ * error. Redraft loads no modules, and keeps no ACL categories, so those filters match none.
+ */
+function filteredCommandNames(
+  names: readonly string[],
+  argv: readonly Buffer[],
+): readonly string[] | undefined {
+  if (argv.length === 2) return names;
+  if (argv.length !== 5 || str(argv[2]).toUpperCase() !== 'FILTERBY') return undefined;
+  switch (str(argv[3]).toUpperCase()) {
+    case 'MODULE':
+    case 'ACLCAT':
+      return [];
+    case 'PATTERN': {
+      const re = globToRegExp(str(argv[4]));
+      return names.filter((n) => re.test(n));
+    }
+    default:
+      return undefined;
   }
 }
 

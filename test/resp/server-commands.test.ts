@@ -145,6 +145,81 @@ describe('connection commands on a real node', () => {
     assert.equal(received, ':0\r\n:1\r\n');
   });
 
+  it('CLIENT, COMMAND and CONFIG subcommands check their arguments as Redis 7.0 does', async () => {
+    const text = await exchange(leader.respPort, [
+      ['CLIENT', 'ID', 'extra'],
+      ['CLIENT', 'GETNAME', 'extra'],
+      ['CLIENT', 'REPLY'],
+      ['CLIENT', 'TRACKING'],
+      ['CLIENT', 'NO-EVICT', 'maybe'],
+      ['CLIENT', 'NO-EVICT', 'on'],
+      ['CLIENT', 'LIST', 'TYPE', 'bogus'],
+      ['CLIENT', 'LIST', 'ID', '1', 'abc'],
+      ['CLIENT', 'LIST', 'TYPE', 'normal', 'ID', '1'],
+      ['CLIENT', 'LIST', 'TYPE', 'pubsub'],
+      ['CLIENT', 'LIST', 'ID', '999999'],
+      ['COMMAND', 'COUNT', 'extra'],
+      ['COMMAND', 'GETKEYS', 'get'],
+      ['COMMAND', 'GETKEYS', 'nosuch', 'a'],
+      ['COMMAND', 'GETKEYS', 'ping', 'a'],
+      ['COMMAND', 'GETKEYS', 'get', 'a', 'b'],
+      ['COMMAND', 'GETKEYS', 'mset', 'a', 'b', 'c', 'd'],
+      ['COMMAND', 'INFO', 'nosuch'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'hs*'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'search'],
+      ['COMMAND', 'LIST', 'FILTERBY', 'BOGUS', 'x'],
+      ['CONFIG', 'RESETSTAT', 'extra'],
+      ['CONFIG', 'GET'],
+      ['WAIT', '0', '-1'],
+      ['WAIT', '-1', '0'],
+    ]);
+    const arity = (name: string): string => `-ERR wrong number of arguments for '${name}' command`;
+    assert.equal(
+      text,
+      [
+        arity('client|id'),
+        arity('client|getname'),
+        arity('client|reply'),
+        arity('client|tracking'),
+        '-ERR syntax error',
+        '+OK',
+        "-ERR Unknown client type 'bogus'",
+        '-ERR Invalid client ID',
+        '-ERR syntax error',
+        '$0\r\n',
+        '$0\r\n',
+        arity('command|count'),
+        arity('command|getkeys'),
+        '-ERR Invalid command specified',
+        '-ERR The command has no key arguments',
+        '-ERR Invalid number of arguments specified for command',
+        '*2\r\n$1\r\na\r\n$1\r\nc',
+        '*1\r\n$-1',
+        '*4\r\n$4\r\nhset\r\n$6\r\nhsetnx\r\n$7\r\nhstrlen\r\n$5\r\nhscan',
+        '*0',
+        '-ERR syntax error',
+        arity('config|resetstat'),
+        arity('config|get'),
+        '-ERR timeout is negative',
+        ':0',
+        '',
+      ].join('\r\n'),
+    );
+  });
+
+  it('CLIENT, COMMAND and CONFIG answer HELP', async () => {
+    for (const command of ['CLIENT', 'COMMAND', 'CONFIG']) {
+      const text = await exchange(leader.respPort, [[command, 'HELP']]);
+      assert.match(
+        text,
+        new RegExp(
+          `^\\*\\d+\\r\\n\\+${command} <subcommand> \\[<arg> \\[value\\] \\[opt\\] \\.\\.\\.\\]\\. Subcommands are:\\r\\n`,
+        ),
+      );
+      assert.match(text, /\+HELP\r\n\+ {4}Print this help\.\r\n$/);
+    }
+  });
+
   it('TIME gives microseconds, not milliseconds times 1000', async () => {
     const before = Date.now();
     const text = await exchange(
