@@ -15,6 +15,7 @@ import {
 } from './cluster-view.js';
 import { errorEmitter, type Connection, type Outcome } from './connection.js';
 import { subcommandArityError, subcommandHelp } from './subcommands.js';
+import { HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE } from '../fsm/commands/keys.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
 import { MERKLE_COMMANDS, merkleInfoLines } from './merkle-commands.js';
@@ -42,6 +43,8 @@ export interface ServerInfo {
   readonly requirepass: string;
   readonly routing: 'forward' | 'redirect';
   readonly tcpPort: number;
+  /** The largest bulk argument accepted (--proto-max-bulk-len): CONFIG GET reports it. */
+  readonly maxBulkLength: number;
   readonly connections: () => readonly Connection[];
   readonly kill: (conn: Connection) => void;
   /** Cluster administration (RAFT ...), when the server offers it. */
@@ -607,13 +610,20 @@ const CONFIG_VALUES: Record<string, (ctx: LocalContext) => string> = {
   save: () => '',
   'maxmemory-policy': () => 'noeviction',
   maxmemory: () => '0',
-  'proto-max-bulk-len': () => String(512 * 1024 * 1024),
+  'proto-max-bulk-len': (ctx) => String(ctx.server.maxBulkLength),
   'cluster-enabled': (ctx) => (ctx.server.routing === 'redirect' ? 'yes' : 'no'),
   timeout: () => '0',
   port: (ctx) => String(ctx.server.tcpPort),
   requirepass: () => '',
   'slave-read-only': () => 'yes',
   'replica-read-only': () => 'yes',
+  // What OBJECT ENCODING reports follows these (src/fsm/commands/keys.ts).
+  'hash-max-listpack-entries': () => String(HASH_MAX_LISTPACK_ENTRIES),
+  'hash-max-listpack-value': () => String(HASH_MAX_LISTPACK_VALUE),
+  'hash-max-ziplist-entries': () => String(HASH_MAX_LISTPACK_ENTRIES),
+  'hash-max-ziplist-value': () => String(HASH_MAX_LISTPACK_VALUE),
+  // No keyspace notifications are published.
+  'notify-keyspace-events': () => '',
 };
 
 function globToRegExp(pattern: string): RegExp {

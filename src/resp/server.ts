@@ -9,7 +9,7 @@ import type { TlsMaterial } from '../security/tls-material.js';
 import { Connection } from './connection.js';
 import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
 import type { ServerStats } from './local-commands.js';
-import { RespParser, type RespParserOptions } from './parser.js';
+import { DEFAULT_MAX_BULK_LENGTH, RespParser, type RespParserOptions } from './parser.js';
 import type { RespObserver } from './resp-observer.js';
 
 /** A client that has not finished its TLS handshake by then is dropped. */
@@ -59,6 +59,7 @@ export class RespServer {
       requirepass: options.requirepass,
       routing: options.routing,
       tcpPort: options.port,
+      maxBulkLength: options.limits?.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH,
       connections: () => [...this.connections],
       kill: (conn) => {
         conn.socket.destroy();

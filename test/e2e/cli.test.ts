@@ -184,4 +184,27 @@ describe('redraft server command line', () => {
     await cluster.waitForLeader();
     assert.equal(await node.get('from'), 'env');
   });
+
+  it(
+    'CONFIG GET reports the --proto-max-bulk-len the member enforces',
+    { timeout: 30_000 },
+    async () => {
+      const cluster = await TestCluster.start({
+        name: 'bulk-limit',
+        size: 1,
+        extraArgs: ['--proto-max-bulk-len', '1024'],
+      });
+      const node = await cluster.waitForLeader();
+      const reply = await node.command(['CONFIG', 'GET', 'proto-max-bulk-len']);
+      assert.deepEqual(reply.kind === 'array' ? reply.items.map(replyText) : reply, [
+        'proto-max-bulk-len',
+        '1024',
+      ]);
+      assert.equal(replyText(await node.command(['SET', 'k', 'x'.repeat(1024)])), 'OK');
+      assert.deepEqual(await node.command(['SET', 'k', 'x'.repeat(1025)]), {
+        kind: 'error',
+        message: 'ERR Protocol error: invalid bulk length',
+      });
+    },
+  );
 });

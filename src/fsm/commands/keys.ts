@@ -297,10 +297,18 @@ export function objectEncoding(v: Value): string {
   return hashIsListpack(v.fields) ? 'listpack' : 'hashtable';
 }
 
-/** hash-max-listpack-entries 128 and hash-max-listpack-value 64, Redis's defaults. */
+/**
+ * hash-max-listpack-entries and hash-max-listpack-value as Redis 7.0 compiles them in (512 and
+ * 64; the redis.conf it ships sets 128 entries, but a server started without it has 512).
+ */
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
+export const HASH_MAX_LISTPACK_VALUE = 64;
+
 export function hashIsListpack(fields: ReadonlyMap<string, Buffer>): boolean {
-  if (fields.size > 128) return false;
-  for (const [f, v] of fields) if (f.length > 64 || v.length > 64) return false;
+  if (fields.size > HASH_MAX_LISTPACK_ENTRIES) return false;
+  for (const [f, v] of fields) {
+    if (f.length > HASH_MAX_LISTPACK_VALUE || v.length > HASH_MAX_LISTPACK_VALUE) return false;
+  }
   return true;
 }
 
