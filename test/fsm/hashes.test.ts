@@ -426,25 +426,27 @@ describe('HSCAN', () => {
 
   it('walks a large hash in pages, each field once', () => {
     const c = ctx();
-    const pairs = Array.from({ length: 500 }, (_, i) => [`field:${i}`, `v${i}`]).flat();
+    // Past hash-max-listpack-entries (512): a listpack hash is returned whole, as in Redis.
+    const pairs = Array.from({ length: 600 }, (_, i) => [`field:${i}`, `v${i}`]).flat();
     exec(c, 'HSET', 'h', ...pairs);
     const { items, calls } = hscanAll(c, 'h', 'COUNT', '20');
-    assert.equal(calls, 25);
+    assert.equal(calls, 30);
     const got = new Map<string, string>();
     for (let i = 0; i < items.length; i += 2) got.set(items[i]!, items[i + 1]!);
-    assert.equal(got.size, 500);
-    assert.equal(items.length, 1000);
-    for (let i = 0; i < 500; i++) assert.equal(got.get(`field:${i}`), `v${i}`);
-    assert.equal(hscanAll(c, 'h', 'NOVALUES').items.length, 500);
+    assert.equal(got.size, 600);
+    assert.equal(items.length, 1200);
+    for (let i = 0; i < 600; i++) assert.equal(got.get(`field:${i}`), `v${i}`);
+    assert.equal(hscanAll(c, 'h', 'NOVALUES').items.length, 600);
     assert.equal(hscanAll(c, 'h', 'MATCH', 'field:1?').items.length, 20);
   });
 
   it('returns every field present for the whole iteration despite writes in between', () => {
     fc.assert(
       fc.property(
+        // More fields than a listpack holds, so that HSCAN pages (see the test above).
         fc.uniqueArray(fc.string({ minLength: 1, maxLength: 5 }), {
-          minLength: 130,
-          maxLength: 200,
+          minLength: 520,
+          maxLength: 600,
         }),
         fc.array(fc.tuple(fc.boolean(), fc.string({ minLength: 1, maxLength: 5 })), {
           maxLength: 100,
