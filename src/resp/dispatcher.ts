@@ -9,6 +9,7 @@ import type { CommandClass, Connection, Dispatcher, Outcome } from './connection
 import type { ReplyWriter } from './encoder.js';
 import { writeResult } from './result-writer.js';
 import { LOCAL_COMMANDS, emit, error, parseDbIndex, type ServerInfo } from './local-commands.js';
+import { subcommandArityError } from './subcommands.js';
 
 export type { ServerInfo } from './local-commands.js';
 
@@ -63,8 +64,30 @@ const SUBCOMMANDS = new Map([
     ]),
   ],
 ]);
-/** Local commands that may be queued inside MULTI and run at EXEC (answered in place). */
-const QUEUEABLE_LOCAL = new Set(['ping', 'echo', 'select', 'time', 'leader', 'auth']);
+/**
+ * Local commands that may be queued inside MULTI and run at EXEC (answered in place): those
+ * Redis queues, and whose answer is ready at once. The others (SAVE, SHUTDOWN, HELLO, ...)
+ * are refused when queued, as Redis refuses its no-multi commands.
+ */
+const QUEUEABLE_LOCAL = new Set([
+  'ping',
+  'echo',
+  'select',
+  'time',
+  'leader',
+  'auth',
+  'lastsave',
+  'info',
+  'config',
+  'command',
+  'client',
+  'wait',
+  'role',
+  'cluster',
+  'readonly',
+  'readwrite',
+  'readconsistency',
+]);
 
 const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 
@@ -342,11 +365,16 @@ export class CommandDispatcher implements Dispatcher {
     if (local !== undefined) {
       if (!QUEUEABLE_LOCAL.has(name)) {
         conn.multiDirty = true;
-        return error(`ERR Command not allowed inside a transaction: ${name}`);
+        return error('ERR Command not allowed inside a transaction');
       }
       if (!arityOk(local.arity, argv.length)) {
         conn.multiDirty = true;
         return error(wrongArity(name).message);
+      }
+      const subcommandError = subcommandArityError(name, argv);
+      if (subcommandError !== undefined) {
+        conn.multiDirty = true;
+        return error(subcommandError);
       }
       const queuedDb = this.txDb.get(conn) ?? db;
       if (name === 'select') {

@@ -220,6 +220,37 @@ describe('connection commands on a real node', () => {
     }
   });
 
+  it('MULTI queues the server commands Redis queues, and refuses those Redis refuses', async () => {
+    const queued = await exchange(leader.respPort, [
+      ['MULTI'],
+      ['CONFIG', 'GET', 'databases'],
+      ['CLIENT', 'SETNAME', 'in-multi'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'KILL', 'ID', '999999'],
+      ['WAIT', '0', '0'],
+      ['EXEC'],
+    ]);
+    assert.equal(
+      queued,
+      '+OK\r\n' +
+        '+QUEUED\r\n'.repeat(5) +
+        '*5\r\n*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n+OK\r\n$8\r\nin-multi\r\n:0\r\n:0\r\n',
+    );
+    for (const refused of [['SHUTDOWN'], ['SAVE'], ['HELLO']]) {
+      const text = await exchange(leader.respPort, [['MULTI'], refused, ['EXEC']]);
+      assert.equal(
+        text,
+        '+OK\r\n-ERR Command not allowed inside a transaction\r\n' +
+          '-EXECABORT Transaction discarded because of previous errors.\r\n',
+      );
+    }
+    assert.equal(
+      await exchange(leader.respPort, [['MULTI'], ['CLIENT', 'ID', 'x'], ['EXEC']]),
+      "+OK\r\n-ERR wrong number of arguments for 'client|id' command\r\n" +
+        '-EXECABORT Transaction discarded because of previous errors.\r\n',
+    );
+  });
+
   it('TIME gives microseconds, not milliseconds times 1000', async () => {
     const before = Date.now();
     const text = await exchange(
