@@ -1,4 +1,5 @@
 import { NotLeaderError, RedraftError } from '../errors.js';
+import { arityOk } from '../fsm/commands/args.js';
 import { COMMAND_DEFS } from '../fsm/commands/index.js';
 import { checkCommand } from '../fsm/kv-state-machine.js';
 import { CommandError, wrongArity, type Result } from '../fsm/result.js';
@@ -9,18 +10,13 @@ import type { CommandClass, Connection, Dispatcher, Outcome } from './connection
 import type { ReplyWriter } from './encoder.js';
 import { writeResult } from './result-writer.js';
 import { LOCAL_COMMANDS, emit, error, parseDbIndex, type ServerInfo } from './local-commands.js';
-import { subcommandArityError } from './subcommands.js';
+import { hasSubcommands, subcommandArity, subcommandArityError } from './subcommands.js';
 
 export type { ServerInfo } from './local-commands.js';
 
 const AUTH_REQUIRED = 'NOAUTH Authentication required.';
 /** Commands a client may send before AUTH when a password is set. */
 const NO_AUTH_NEEDED = new Set(['auth', 'hello', 'quit', 'reset']);
-/**
- * Reads that draw random numbers. Inside MULTI they would run in the log's apply, where every
- * replica must compute the same result and a random draw throws (fail-stop on every member at
- * once). Refused at queue time until the state machine gives transactions a seeded random.
- */
 /** Arity of the transaction commands the dispatcher runs itself (EXEC has its own rule). */
 const TX_ARITY = new Map([
   ['multi', 1],
@@ -37,33 +33,6 @@ interface ClosedTransaction {
   readonly from: number;
   readonly to: number;
 }
-/**
- * Data commands with subcommands, and each subcommand's arity. Redis 7 looks subcommands up
- * before queueing, so inside MULTI an unknown one or a wrong arity is refused at once (and
- * dooms the transaction) rather than failing inside EXEC's reply.
- */
-const SUBCOMMANDS = new Map([
-  [
-    'object',
-    new Map([
-      ['encoding', 3],
-      ['freq', 3],
-      ['help', 2],
-      ['idletime', 3],
-      ['refcount', 3],
-    ]),
-  ],
-  [
-    'memory',
-    new Map([
-      ['doctor', 2],
-      ['help', 2],
-      ['malloc-stats', 2],
-      ['purge', 2],
-      ['usage', -3],
-    ]),
-  ],
-]);
 /**
  * Local commands that may be queued inside MULTI and run at EXEC (answered in place): those
  * Redis queues, and whose answer is ready at once. The others (SAVE, SHUTDOWN, HELLO, ...)
@@ -121,11 +90,8 @@ function refusal(argv: readonly Buffer[], name: string): string | undefined {
 
 /** An unknown subcommand or a subcommand's wrong arity, for commands queued in MULTI. */
 function subcommandRefusal(argv: readonly Buffer[], name: string): string | undefined {
-  const subs = SUBCOMMANDS.get(name);
-  if (subs === undefined || argv.length < 2) return undefined;
-  const sub = str(argv[1]).toLowerCase();
-  const arity = subs.get(sub);
-  if (arity === undefined) {
+  if (!hasSubcommands(name) || argv.length < 2) return undefined;
+  if (subcommandArity(name, str(argv[1])) === undefined) {
     const given = argv[1]!.subarray(0, 128);
     const nul = given.indexOf(0);
     const shown = (nul < 0 ? given : given.subarray(0, nul)).toString('utf8');
@@ -134,7 +100,7 @@ function subcommandRefusal(argv: readonly Buffer[], name: string): string | unde
       ' ',
     );
   }
-  return arityOk(arity, argv.length) ? undefined : wrongArity(`${name}|${sub}`).message;
+  return subcommandArityError(name, argv);
 }
 
 /**
@@ -518,8 +484,4 @@ export function respCommandNames(): string[] {
   names.add(FORWARDED_TRANSACTION);
   for (const [name, def] of COMMAND_DEFS) if (!def.flags.includes('internal')) names.add(name);
   return [...names].sort();
-}
-
-function arityOk(arity: number, n: number): boolean {
-  return arity > 0 ? n === arity : n >= -arity;
 }

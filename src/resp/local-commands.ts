@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { arityOk } from '../fsm/commands/args.js';
 import { COMMAND_DEFS } from '../fsm/commands/index.js';
+import { HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE } from '../fsm/commands/keys.js';
 import { wrongArity } from '../fsm/result.js';
 import type { ClusterMembership } from '../node/cluster-admin-service.js';
 import type { KvService } from '../node/kv-service.js';
@@ -15,7 +17,6 @@ import {
 } from './cluster-view.js';
 import { errorEmitter, type Connection, type Outcome } from './connection.js';
 import { subcommandArityError, subcommandHelp } from './subcommands.js';
-import { HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE } from '../fsm/commands/keys.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
 import { MERKLE_COMMANDS, merkleInfoLines } from './merkle-commands.js';
@@ -80,6 +81,8 @@ export const emit = (fn: (w: ReplyWriter) => void): Outcome => ({ kind: 'emit', 
 export const error = (message: string): Outcome => emit((w) => w.error(message));
 const OK: Outcome = emit((w) => w.ok());
 
+const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
+
 /**
  * Redis's answer to a known subcommand of `command` given the wrong number of arguments, or to
  * its HELP; undefined when the subcommand is to run.
@@ -94,7 +97,6 @@ function subcommandPreamble(command: string, argv: readonly Buffer[]): Outcome |
     for (const line of lines) w.simple(line);
   });
 }
-const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
 
 function ping(_ctx: LocalContext, argv: Buffer[]): Outcome {
   if (argv.length > 2) return error(wrongArity('ping').message);
@@ -366,12 +368,9 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
           }
           matches = matches.filter((x) => String(x.id) === value);
         } else if (filter === 'TYPE') {
-          const type = value.toLowerCase();
-          if (!CLIENT_TYPES.includes(type)) {
-            return error(`ERR Unknown client type '${value}'`);
-          }
-          // Every client of a member is a normal one: replication is Raft's, not RESP's.
-          if (type !== 'normal') matches = [];
+          const ofType = clientsOfType(matches, value);
+          if (typeof ofType === 'string') return error(ofType);
+          matches = [...ofType];
         } else if (filter === 'USER') {
           // The default user is the only one (AUTH with --requirepass).
           if (value !== 'default') return error(`ERR No such user '${value}'`);
@@ -398,8 +397,15 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
   }
 }
 
-/** Client types CLIENT LIST and CLIENT KILL accept; every client of a member is a normal one. */
-const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+/**
+ * The connections among `all` of a client type CLIENT LIST and CLIENT KILL accept, or Redis's
+ * error text. Every client of a member is a normal one: replication is Raft's, not RESP's.
+ */
+function clientsOfType(all: readonly Connection[], type: string): readonly Connection[] | string {
+  const known = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+  if (!known.includes(type.toLowerCase())) return `ERR Unknown client type '${type}'`;
+  return type.toLowerCase() === 'normal' ? all : [];
+}
 
 /**
  * The connections CLIENT LIST [TYPE type | ID id...] names (Redis 7.0 takes one filter), or
@@ -411,11 +417,7 @@ function listedClients(
 ): readonly Connection[] | string {
   if (argv.length === 2) return all;
   const filter = str(argv[2]).toUpperCase();
-  if (filter === 'TYPE' && argv.length === 4) {
-    const type = str(argv[3]);
-    if (!CLIENT_TYPES.includes(type.toLowerCase())) return `ERR Unknown client type '${type}'`;
-    return type.toLowerCase() === 'normal' ? all : [];
-  }
+  if (filter === 'TYPE' && argv.length === 4) return clientsOfType(all, str(argv[3]));
   if (filter === 'ID' && argv.length >= 4) {
     const ids = argv.slice(3).map(str);
     if (ids.some((id) => !/^-?\d+$/.test(id))) return 'ERR Invalid client ID';
@@ -874,10 +876,8 @@ function cluster(ctx: LocalContext, argv: Buffer[]): Outcome {
 }
 
 function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
-  if (argv.length > 1) {
-    const preamble = subcommandPreamble('command', argv);
-    if (preamble !== undefined) return preamble;
-  }
+  const preamble = subcommandPreamble('command', argv);
+  if (preamble !== undefined) return preamble;
   const sub = str(argv[1]).toUpperCase();
   const names = [...COMMAND_DEFS.keys(), ...LOCAL_COMMANDS.keys()].filter(
     (n) => !(COMMAND_DEFS.get(n) ?? LOCAL_COMMANDS.get(n))?.flags.includes('internal'),
@@ -954,7 +954,7 @@ function command(_ctx: LocalContext, argv: Buffer[]): Outcome {
       const known = d !== undefined && !d.flags.includes('internal');
       if (!known && !LOCAL_COMMANDS.has(targetName)) return error('ERR Invalid command specified');
       if (!known || d.firstKey === 0) return error('ERR The command has no key arguments');
-      if (d.arity > 0 ? target.length !== d.arity : target.length < -d.arity)
+      if (!arityOk(d.arity, target.length))
         return error('ERR Invalid number of arguments specified for command');
       const last = d.lastKey < 0 ? target.length + d.lastKey : d.lastKey;
       const keys: Buffer[] = [];

@@ -1,15 +1,19 @@
 /**
- * The subcommands of CLIENT, COMMAND and CONFIG that a member answers itself: their arities, as
- * Redis 7.0 declares them, and their HELP texts. Redis checks a subcommand's arity before it
- * runs and answers `wrong number of arguments for 'client|id' command`; clients and tools that
- * probe with extra or missing arguments get the same answer here.
+ * Subcommand arities, as Redis 7.0 declares them, for the commands that have subcommands, and
+ * the HELP texts of those a member answers itself (CLIENT, COMMAND, CONFIG; OBJECT and MEMORY
+ * keep theirs with the state machine's commands). Redis checks a subcommand's arity before it
+ * runs, and inside MULTI before it queues, and answers `wrong number of arguments for
+ * 'client|id' command`; clients and tools that probe with extra or missing arguments get the
+ * same answer here.
  */
+import { arityOk } from '../fsm/commands/args.js';
 import { wrongArity } from '../fsm/result.js';
 
 interface Subcommands {
-  /** Arity counting the command and the subcommand; negative: at least that many. */
+  /** Arity by lower-case subcommand, counting the command and the subcommand; negative: at least. */
   readonly arity: ReadonlyMap<string, number>;
-  readonly help: readonly string[];
+  /** HELP's lines, for the commands answered outside the state machine. */
+  readonly help?: readonly string[];
 }
 
 const header = (command: string): string =>
@@ -22,18 +26,18 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
     'client',
     {
       arity: new Map([
-        ['ID', 2],
-        ['INFO', 2],
-        ['LIST', -2],
-        ['KILL', -3],
-        ['GETNAME', 2],
-        ['SETNAME', 3],
-        ['SETINFO', 4],
-        ['REPLY', 3],
-        ['TRACKING', -3],
-        ['NO-EVICT', 3],
-        ['NO-TOUCH', 3],
-        ['HELP', 2],
+        ['id', 2],
+        ['info', 2],
+        ['list', -2],
+        ['kill', -3],
+        ['getname', 2],
+        ['setname', 3],
+        ['setinfo', 4],
+        ['reply', 3],
+        ['tracking', -3],
+        ['no-evict', 3],
+        ['no-touch', 3],
+        ['help', 2],
       ]),
       help: [
         header('CLIENT'),
@@ -69,12 +73,12 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
     'command',
     {
       arity: new Map([
-        ['COUNT', 2],
-        ['LIST', -2],
-        ['INFO', -2],
-        ['DOCS', -2],
-        ['GETKEYS', -4],
-        ['HELP', 2],
+        ['count', 2],
+        ['list', -2],
+        ['info', -2],
+        ['docs', -2],
+        ['getkeys', -4],
+        ['help', 2],
       ]),
       help: [
         header('COMMAND'),
@@ -98,10 +102,10 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
     'config',
     {
       arity: new Map([
-        ['GET', -3],
-        ['SET', -4],
-        ['RESETSTAT', 2],
-        ['HELP', 2],
+        ['get', -3],
+        ['set', -4],
+        ['resetstat', 2],
+        ['help', 2],
       ]),
       help: [
         header('CONFIG'),
@@ -115,7 +119,42 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
       ],
     },
   ],
+  // Data commands: their HELP is a state machine command like the others.
+  [
+    'object',
+    {
+      arity: new Map([
+        ['encoding', 3],
+        ['freq', 3],
+        ['help', 2],
+        ['idletime', 3],
+        ['refcount', 3],
+      ]),
+    },
+  ],
+  [
+    'memory',
+    {
+      arity: new Map([
+        ['doctor', 2],
+        ['help', 2],
+        ['malloc-stats', 2],
+        ['purge', 2],
+        ['usage', -3],
+      ]),
+    },
+  ],
 ]);
+
+/** Whether `command` has subcommands listed here. */
+export function hasSubcommands(command: string): boolean {
+  return TABLES.has(command);
+}
+
+/** The arity of `command`'s subcommand `sub` (any case); undefined if it is not one. */
+export function subcommandArity(command: string, sub: string): number | undefined {
+  return TABLES.get(command)?.arity.get(sub.toLowerCase());
+}
 
 /**
  * Redis's arity error when `argv` (command, subcommand, arguments) has the wrong number of
@@ -123,16 +162,15 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
  * subcommand is unknown (the command itself answers that).
  */
 export function subcommandArityError(command: string, argv: readonly Buffer[]): string | undefined {
-  const sub = (argv[1]?.toString('latin1') ?? '').toUpperCase();
-  const arity = TABLES.get(command)?.arity.get(sub);
-  if (arity === undefined) return undefined;
-  const ok = arity > 0 ? argv.length === arity : argv.length >= -arity;
-  return ok ? undefined : wrongArity(`${command}|${sub.toLowerCase()}`).message;
+  const sub = (argv[1]?.toString('latin1') ?? '').toLowerCase();
+  const arity = subcommandArity(command, sub);
+  if (arity === undefined || arityOk(arity, argv.length)) return undefined;
+  return wrongArity(`${command}|${sub}`).message;
 }
 
-/** The lines `<COMMAND> HELP` answers with. */
+/** The lines `<COMMAND> HELP` answers with, for CLIENT, COMMAND and CONFIG. */
 export function subcommandHelp(command: string): readonly string[] {
-  const table = TABLES.get(command);
-  if (table === undefined) throw new Error(`no subcommand table for ${command}`);
-  return table.help;
+  const help = TABLES.get(command)?.help;
+  if (help === undefined) throw new Error(`no HELP text for ${command}`);
+  return help;
 }
