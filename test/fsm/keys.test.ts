@@ -40,6 +40,8 @@ const REDIS_COMMAND_INFO: [string, number, string[], number, number, number][] =
   ['rename', 3, ['write'], 1, 2, 1],
   ['renamenx', 3, ['write', 'fast'], 1, 2, 1],
   ['copy', -3, ['write', 'denyoom'], 1, 2, 1],
+  ['move', 3, ['write', 'fast'], 1, 1, 1],
+  ['swapdb', 3, ['write', 'fast'], 0, 0, 0],
   ['touch', -2, ['readonly', 'fast'], 1, -1, 1],
   ['keys', 2, ['readonly'], 0, 0, 0],
   ['scan', -2, ['readonly'], 0, 0, 0],
@@ -195,6 +197,104 @@ describe('RENAME and RENAMENX', () => {
     assert.equal(run(c, 'RENAMENX', 'a', 'b'), 1);
     assert.equal(entry(c, 'b')!.expireAt, 0, 'the stale expiry is gone with the stale value');
     assert.ok(expiresConsistent(c.db));
+  });
+});
+
+/** `canonical` without the versions, which a swap re-stamps. */
+function withoutVersions(db: Keyspace): unknown[] {
+  return canonical(db).map((row) => {
+    const [key, expireAt, , value] = row as unknown[];
+    return [key, expireAt, value];
+  });
+}
+
+describe('MOVE', () => {
+  it('moves value and expiry to another database, stamped with the entry, and removes the source', () => {
+    const c = ctx();
+    putString(c, 'a', 'v', c.now + 100);
+    hashOf(c, 'h', 'f', '1');
+    c.index = 7;
+    assert.equal(run(c, 'MOVE', 'a', '3'), 1);
+    assert.equal(c.db.entries.has('a'), false);
+    const moved = c.dbs[3]!.entries.get('a')!;
+    assert.deepEqual([moved.expireAt, moved.version], [c.now + 100, 7]);
+    assert.ok(expiresConsistent(c.db) && expiresConsistent(c.dbs[3]!));
+    assert.ok(c.db.tombstones.has('a'), 'WATCH sees the key leave');
+    assert.equal(run(c, 'MOVE', 'h', '15'), 1);
+    assert.deepEqual(canonical(c.dbs[15]!), [['h', 0, 7, [['f', '1']]]]);
+  });
+
+  it('answers 0 for an absent or expired key, and when the target already has the key', () => {
+    const c = ctx();
+    assert.equal(run(c, 'MOVE', 'nope', '1'), 0);
+    putString(c, 'gone', 'v', c.now);
+    assert.equal(run(c, 'MOVE', 'gone', '1'), 0);
+    assert.equal(c.db.entries.has('gone'), false, 'the expired key is removed on the way');
+    putString(c, 'k', 'here');
+    c.dbs[1]!.set('k', {
+      value: { type: 'string', value: Buffer.from('there') },
+      expireAt: 0,
+      version: 0,
+    });
+    assert.equal(run(c, 'MOVE', 'k', '1'), 0);
+    assert.deepEqual(withoutVersions(c.db), [['k', 0, 'here']], 'nothing moved');
+  });
+
+  it("checks the database before the key, with Redis's errors", () => {
+    const c = ctx();
+    assert.equal(run(c, 'MOVE', 'nope', '0'), '!ERR source and destination objects are the same');
+    assert.equal(run(c, 'MOVE', 'a', '16'), '!ERR DB index is out of range');
+    assert.equal(run(c, 'MOVE', 'a', '-1'), '!ERR DB index is out of range');
+    assert.equal(run(c, 'MOVE', 'a', '1.5'), NOT_INT);
+    assert.equal(
+      run(c, 'MOVE', 'a', '99999999999'),
+      '!ERR value is out of range, value must between -2147483648 and 2147483647',
+    );
+  });
+});
+
+describe('SWAPDB', () => {
+  it('exchanges the contents of two databases, expiries and expired keys included', () => {
+    const c = ctx();
+    putString(c, 'only0', 'x', c.now + 50);
+    putString(c, 'both', 'from0');
+    putString(c, 'stale', 'x', c.now - 1);
+    const one = c.dbs[1]!;
+    one.set('both', {
+      value: { type: 'string', value: Buffer.from('from1') },
+      expireAt: 0,
+      version: 0,
+    });
+    one.set('h', {
+      value: { type: 'hash', fields: new Map([['f', Buffer.from('v')]]) },
+      expireAt: 0,
+      version: 0,
+    });
+    const before0 = withoutVersions(c.db);
+    const before1 = withoutVersions(one);
+    c.index = 9;
+    assert.equal(run(c, 'SWAPDB', '0', '1'), '+OK');
+    assert.deepEqual(withoutVersions(c.db), before1);
+    assert.deepEqual(withoutVersions(one), before0);
+    assert.ok(expiresConsistent(c.db) && expiresConsistent(one));
+    // Every key of both now carries this entry's index; a key that left a database without a
+    // replacement has a tombstone there: WATCH sees the swap on any key that exists in either.
+    for (const db of [c.db, one]) for (const [, e] of db.entries) assert.equal(e.version, 9);
+    assert.ok(c.db.tombstones.has('only0') && one.tombstones.has('h'));
+    assert.equal(c.db.versionOf('neither', c.now), 0, 'a key in neither database is untouched');
+  });
+
+  it('is a no-op for one database, and checks both indexes with their own errors', () => {
+    const c = ctx();
+    putString(c, 'k', 'v');
+    c.index = 5;
+    assert.equal(run(c, 'SWAPDB', '0', '0'), '+OK');
+    assert.equal(entry(c, 'k')!.version, 0);
+    assert.equal(run(c, 'SWAPDB', 'x', '1'), '!ERR invalid first DB index');
+    assert.equal(run(c, 'SWAPDB', '0', '99999999999'), '!ERR invalid second DB index');
+    assert.equal(run(c, 'SWAPDB', '0', '16'), '!ERR DB index is out of range');
+    assert.equal(run(c, 'SWAPDB', '-1', '0'), '!ERR DB index is out of range');
+    assert.equal(entry(c, 'k')!.version, 0, 'a refused swap changes nothing');
   });
 });
 

@@ -89,6 +89,12 @@ const commandArb: fc.Arbitrary<readonly string[]> = fc.oneof(
     .map(([k, ms]) => ['PEXPIRE', k, String(ms)]),
   fc.constantFrom('a', 'h').map((k) => ['PERSIST', k]),
   fc.constantFrom(['RENAME', 'a', 'b'], ['RENAME', 'h', 'g'], ['COPY', 'a', 'c', 'DB', '1']),
+  fc.constantFrom(
+    ['MOVE', 'a', '1'],
+    ['MOVE', 'h', '0'],
+    ['SWAPDB', '0', '1'],
+    ['SWAPDB', '1', '15'],
+  ),
   fc.constantFrom(['APPEND', 'c', 'xy'], ['INCR', 'n'], ['MSET', 'a', '1', 'd', '2']),
   fc.constant(['FLUSHDB']),
   fc.constant(['__expire', 'a', 'b', 'c', 'd', 'h', 'g']),

@@ -41,6 +41,21 @@ describe('MULTI/EXEC as one log entry', () => {
     assert.equal(d.transaction([absent], [['SET', 'x', '1']]), null);
   });
 
+  it('notices MOVE and SWAPDB on a watched key, as Redis does, and not a swap that misses it', () => {
+    const d = new FsmDriver();
+    d.run('SET', 'k', '1');
+    const moved = d.watch('k');
+    d.run('MOVE', 'k', '1');
+    assert.equal(d.transaction([moved], [['SET', 'x', '1']]), null);
+    const swappedIn = d.watch('k'); // absent in 0, present in 1
+    d.run('SWAPDB', '0', '1');
+    assert.equal(d.transaction([swappedIn], [['SET', 'x', '1']]), null);
+    assert.equal(show(d.read('GET', 'k')), '1');
+    const neither = d.watch('nowhere');
+    d.run('SWAPDB', '0', '1');
+    assert.deepEqual(show(d.transaction([neither], [['SET', 'x', '2']])), ['+OK']);
+  });
+
   it('notices a watched absent key created and deleted again, also across a snapshot', () => {
     const d = new FsmDriver();
     const absent = d.watch('c');

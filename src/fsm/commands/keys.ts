@@ -92,6 +92,18 @@ function rename(nx: boolean) {
   };
 }
 
+/**
+ * A database index argument, as Redis's getIntFromObjectOrReply reads it: an int64, then
+ * range-checked as a C int. `invalid` replaces both errors when Redis passes its own message
+ * (SWAPDB); the database itself must then be looked up (out of range: DB_OUT_OF_RANGE).
+ */
+function dbIndexArg(arg: Buffer | undefined, invalid?: CommandError): number | CommandError {
+  const n = parseLongLong(arg);
+  if (n === undefined) return invalid ?? NOT_INTEGER;
+  if (n > 2147483647n || n < -2147483648n) return invalid ?? outOfRange(-2147483648n, 2147483647n);
+  return Number(n);
+}
+
 /** COPY source destination [DB destination-db] [REPLACE] */
 function copy(ctx: CommandContext, argv: readonly Buffer[]): Result {
   let replace = false;
@@ -101,11 +113,9 @@ function copy(ctx: CommandContext, argv: readonly Buffer[]): Result {
     if (opt === 'REPLACE') {
       replace = true;
     } else if (opt === 'DB' && i + 1 < argv.length) {
-      const n = parseLongLong(argv[i + 1]);
-      // getIntFromObjectOrReply: an int64, then range-checked as a C int.
-      if (n === undefined) return NOT_INTEGER;
-      if (n > 2147483647n || n < -2147483648n) return outOfRange(-2147483648n, 2147483647n);
-      const db = n >= 0n ? ctx.dbs[Number(n)] : undefined;
+      const index = dbIndexArg(argv[i + 1]);
+      if (index instanceof CommandError) return index;
+      const db = index >= 0 ? ctx.dbs[index] : undefined;
       if (db === undefined) return DB_OUT_OF_RANGE;
       dstDb = db;
       i++;
@@ -124,6 +134,64 @@ function copy(ctx: CommandContext, argv: readonly Buffer[]): Result {
   }
   dstDb.set(dst, { value: cloneValue(e.value), expireAt: e.expireAt, version: ctx.index });
   return 1;
+}
+
+/** MOVE key db: 1 when moved; 0 when the key is absent, or already in the target database. */
+function move(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const index = dbIndexArg(argv[2]);
+  if (index instanceof CommandError) return index;
+  const dst = index >= 0 ? ctx.dbs[index] : undefined;
+  if (dst === undefined) return DB_OUT_OF_RANGE;
+  // Checked before the key is even looked up, as in Redis.
+  if (dst === ctx.db) return SAME_OBJECT;
+  const key = keyOf(argv[1]!);
+  const e = lookupWrite(ctx, key);
+  if (e === undefined) return 0;
+  if (lookupWrite(ctx, key, dst) !== undefined) return 0;
+  // The value moves with its expiry; nothing is left in the source to share it.
+  dst.set(key, { value: e.value, expireAt: e.expireAt, version: ctx.index });
+  ctx.db.delete(key);
+  return 1;
+}
+
+const INVALID_FIRST_DB = new CommandError('ERR invalid first DB index');
+const INVALID_SECOND_DB = new CommandError('ERR invalid second DB index');
+
+/**
+ * SWAPDB index1 index2: the two databases exchange their contents, expired keys included.
+ *
+ * Done key by key through the key spaces' own set and delete, not by exchanging their maps:
+ * every key of both databases then reaches the change hooks (its Merkle leaf moves to the
+ * other database's namespace), takes this entry's index as its version, and a key that leaves
+ * a database without being replaced gets a tombstone. So a WATCH on a key that exists in
+ * either database sees the swap and aborts its EXEC, as in Redis, and a key in neither is
+ * untouched. The cost is one set or delete per key of both databases, in this one apply.
+ */
+function swapdb(ctx: CommandContext, argv: readonly Buffer[]): Result {
+  const first = dbIndexArg(argv[1], INVALID_FIRST_DB);
+  if (first instanceof CommandError) return first;
+  const second = dbIndexArg(argv[2], INVALID_SECOND_DB);
+  if (second instanceof CommandError) return second;
+  const a = first >= 0 ? ctx.dbs[first] : undefined;
+  const b = second >= 0 ? ctx.dbs[second] : undefined;
+  if (a === undefined || b === undefined) return DB_OUT_OF_RANGE;
+  if (a === b) return OK;
+  const fromA = [...a.entries];
+  const fromB = [...b.entries];
+  refill(a, fromB, ctx.index);
+  refill(b, fromA, ctx.index);
+  return OK;
+}
+
+/** Makes `db` hold exactly `entries` (in their order), stamped with `version`. */
+function refill(db: Keyspace, entries: readonly [string, StoredEntry][], version: number): void {
+  const incoming = new Set<string>();
+  for (const [key] of entries) incoming.add(key);
+  // Collected first: deleting while iterating the map would be iterating a moving target.
+  const leaving: string[] = [];
+  for (const key of db.entries.keys()) if (!incoming.has(key)) leaving.push(key);
+  for (const key of leaving) db.delete(key);
+  for (const [key, e] of entries) db.set(key, { value: e.value, expireAt: e.expireAt, version });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -408,6 +476,8 @@ export const KEY_COMMANDS: readonly CommandDef[] = [
   command('rename', 3, 'write', RW, [1, 2, 1], rename(false)),
   command('renamenx', 3, 'write', WF, [1, 2, 1], rename(true)),
   command('copy', -3, 'write', ['write', 'denyoom'], [1, 2, 1], copy),
+  command('move', 3, 'write', WF, [1, 1, 1], move),
+  command('swapdb', 3, 'write', WF, [0, 0, 0], swapdb),
   command('keys', 2, 'read', RO, [0, 0, 0], keys),
   command('scan', -2, 'read', RO, [0, 0, 0], scan),
   command('randomkey', 1, 'read', RO, [0, 0, 0], randomKey),

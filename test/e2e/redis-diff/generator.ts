@@ -7,8 +7,8 @@
  * refuses, empty and binary keys, values and fields.
  *
  * What is not generated, on purpose:
- * - commands Redraft does not implement (lists, sets, sorted sets, streams, scripting, pub/sub,
- *   SWAPDB, MOVE): nothing to compare;
+ * - commands Redraft does not implement (lists, sets, sorted sets, streams, scripting,
+ *   pub/sub): nothing to compare;
  * - options newer than Redis 7.0, which CI installs, such as HSCAN ... NOVALUES (7.4), which
  *   Redraft accepts and 7.0 refuses;
  * - SET with an absolute expiry in the past: Redis keeps such a key until its background
@@ -366,6 +366,8 @@ const KEY_GENS: readonly Gen[] = [
     if (r.chance(0.1)) argv.push('BOGUS');
     return { argv };
   },
+  (r) => ({ argv: ['MOVE', k(r), r.pick(DBS)] }),
+  (r) => ({ argv: ['SWAPDB', r.pick(DBS), r.pick(DBS)] }),
   (r) => ({ argv: ['KEYS', r.pick(PATTERNS)], mode: 'set' }),
   (r) => {
     const argv: Arg[] = ['SCAN', '0'];
@@ -505,6 +507,9 @@ const ARITY_GENS: readonly Gen[] = [
       ['TYPE'],
       ['RENAME', 'a'],
       ['COPY', 'a'],
+      ['MOVE', 'a'],
+      ['SWAPDB', '0'],
+      ['SWAPDB', '0', '1', '2'],
       ['KEYS'],
       ['SCAN'],
       ['RANDOMKEY', 'x'],
@@ -574,6 +579,8 @@ function otherTouches(r: Rand, key: Arg): Step[] {
     ['APPEND', key, ''],
     ['GET', key],
     ['SELECT', '1'],
+    ['MOVE', key, '1'],
+    ['SWAPDB', '0', '1'],
   ];
   const argv = r.pick(choices);
   const steps: Step[] = [{ conn: 1, argv, mode: 'exact' }];
