@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SLOWLOG_MAX_LEN, DEFAULT_SLOWLOG_SLOWER_THAN_US } from '../src/resp/slowlog.js';
 
 export interface ServerConfig {
   id: number;
@@ -32,6 +33,8 @@ export interface ServerConfig {
   routing: 'forward' | 'redirect';
   maxEntryBytes: number;
   protoMaxBulkLen: number;
+  slowlogLogSlowerThan: number;
+  slowlogMaxLen: number;
   requirepass: string;
   merkle: boolean;
   merkleCheckpointMs: number;
@@ -161,6 +164,18 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'number',
     help: 'largest RESP bulk string accepted, bytes (Redis: proto-max-bulk-len)',
     default: String(512 * 1024 * 1024),
+  },
+  {
+    key: 'slowlogLogSlowerThan',
+    kind: 'number',
+    help: 'SLOWLOG keeps commands answered in at least this many µs; -1: none (Redis: slowlog-log-slower-than)',
+    default: String(DEFAULT_SLOWLOG_SLOWER_THAN_US),
+  },
+  {
+    key: 'slowlogMaxLen',
+    kind: 'number',
+    help: 'most commands SLOWLOG keeps (Redis: slowlog-max-len)',
+    default: String(DEFAULT_SLOWLOG_MAX_LEN),
   },
   { key: 'requirepass', kind: 'string', help: 'password Redis clients must AUTH with' },
   {
@@ -378,6 +393,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     routing,
     maxEntryBytes: num('maxEntryBytes', 1024),
     protoMaxBulkLen: num('protoMaxBulkLen', 1),
+    slowlogLogSlowerThan: slowlogLogSlowerThan(str('slowlogLogSlowerThan')),
+    slowlogMaxLen: num('slowlogMaxLen', 0),
     requirepass: str('requirepass'),
     merkle: bool('merkle'),
     merkleCheckpointMs: num('merkleCheckpointMs', 10),
@@ -390,6 +407,15 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     peerTlsKey: str('peerTlsKey'),
     peerTlsCa: str('peerTlsCa'),
   };
+}
+
+/** A whole number of µs, or -1 to turn the slow log off (Redis 7.0's range). */
+function slowlogLogSlowerThan(s: string): number {
+  if (!/^-?\d+$/.test(s))
+    throw new ConfigError(`--slowlog-log-slower-than must be a whole number, got "${s}"`);
+  const n = Number(s);
+  if (n < -1) throw new ConfigError('--slowlog-log-slower-than must be at least -1 (-1: off)');
+  return n;
 }
 
 /** Client-port TLS: certificate and key together; a client CA only on top of them. */

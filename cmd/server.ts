@@ -297,6 +297,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     routing: config.routing,
     consistency: config.readConsistency,
     limits: { maxBulkLength: config.protoMaxBulkLen },
+    slowlog: { slowerThanUs: config.slowlogLogSlowerThan, maxLen: config.slowlogMaxLen },
     tls: security.clientTls,
     observer: metrics.resp,
     admin,

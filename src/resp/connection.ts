@@ -7,6 +7,7 @@ import { ReplyWriter, type RespVersion } from './encoder.js';
 import { RespParser } from './parser.js';
 import type { ServerStats } from './local-commands.js';
 import type { CommandRecorder, RespObserver } from './resp-observer.js';
+import type { SlowLog } from './slowlog.js';
 import { writeResult } from './result-writer.js';
 
 /** How a command's reply is produced. */
@@ -38,6 +39,8 @@ interface Slot {
   readonly recorder: CommandRecorder | undefined;
   /** performance.now() when the command's bytes arrived (0 unobserved). */
   readonly arrivedAt: number;
+  /** The command, kept for the slow log until its reply is known; undefined if not logged. */
+  readonly argv: Buffer[] | undefined;
 }
 
 let nextClientId = 1;
@@ -89,6 +92,9 @@ export class Connection {
   private afterClosing: (() => void) | undefined;
   private flushScheduled = false;
   private readonly observer: RespObserver | undefined;
+  private readonly slowlog: SlowLog | undefined;
+  /** Whether commands are timed: for the metrics, the slow log, or both. */
+  private readonly timed: boolean;
   /** When the chunk being parsed arrived: every command in it shares the timestamp. */
   private arrivedAt = 0;
 
@@ -100,6 +106,8 @@ export class Connection {
       consistency: ReadConsistency;
       parser: RespParser;
       observer?: RespObserver | undefined;
+      /** The member's slow log, which this connection's commands go to. */
+      slowlog?: SlowLog | undefined;
       /** The server's counters (INFO stats); a connection counts its commands there. */
       stats: ServerStats;
     },
@@ -107,6 +115,8 @@ export class Connection {
     this.parser = options.parser;
     this.stats = options.stats;
     this.observer = options.observer;
+    this.slowlog = options.slowlog;
+    this.timed = this.observer !== undefined || this.slowlog !== undefined;
     this.authenticated = options.requirepass === '';
     this.consistency = options.consistency;
     socket.setNoDelay(true);
@@ -155,7 +165,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.observer !== undefined) this.arrivedAt = performance.now();
+    if (this.timed) this.arrivedAt = performance.now();
     const commands = this.parser.feed(chunk);
     for (const argv of commands) {
       if (this.closeAfterFlush) break;
@@ -204,7 +214,7 @@ export class Connection {
       return;
     }
     // Reserve the reply slot now so that order is kept; run once the gate opens.
-    const slot = this.newSlot(name);
+    const slot = this.newSlot(name, argv);
     this.slots.push(slot);
     const db = this.db;
     const p = gate.then(() => {
@@ -218,7 +228,7 @@ export class Connection {
 
   /** Dispatches now; returns a promise when the reply comes later. */
   private run(argv: Buffer[], name: string): Promise<void> | undefined {
-    const slot = this.newSlot(name);
+    const slot = this.newSlot(name, argv);
     this.slots.push(slot);
     return this.settle(slot, this.safeDispatch(argv, name, this.db));
   }
@@ -254,21 +264,35 @@ export class Connection {
     return silent;
   }
 
-  private newSlot(name: string): Slot {
+  private newSlot(name: string, argv: Buffer[]): Slot {
     return {
       silent: this.silenceNext(),
       done: false,
       emit: undefined,
       recorder: this.observer?.command(name),
       arrivedAt: this.arrivedAt,
+      argv: this.slowlog !== undefined && this.logsToSlowlog(name) ? argv : undefined,
     };
+  }
+
+  /**
+   * Inside MULTI a command is only queued: Redis logs it when EXEC runs it, and here EXEC, one
+   * log entry, is what runs and is logged.
+   */
+  private logsToSlowlog(name: string): boolean {
+    return this.multi === undefined || name === 'exec' || name === 'discard';
   }
 
   /** The slot's reply is known. */
   private complete(slot: Slot, emit: (w: ReplyWriter) => void): void {
     slot.emit = emit;
     slot.done = true;
-    if (slot.recorder !== undefined) slot.recorder.record(performance.now() - slot.arrivedAt);
+    if (!this.timed) return;
+    const ms = performance.now() - slot.arrivedAt;
+    if (slot.recorder !== undefined) slot.recorder.record(ms);
+    const slowlog = this.slowlog;
+    if (slot.argv !== undefined && slowlog !== undefined && slowlog.wants(ms * 1000))
+      slowlog.add(slot.argv, ms * 1000, this.remoteAddress, this.name);
   }
 
   private safeDispatch(argv: Buffer[], name: string, db: number): Outcome {
@@ -329,6 +353,7 @@ export class Connection {
       emit,
       recorder: undefined,
       arrivedAt: 0,
+      argv: undefined,
     });
     this.advance();
   }

@@ -46,6 +46,7 @@ const QUEUEABLE_LOCAL = new Set([
   'leader',
   'auth',
   'lastsave',
+  'slowlog',
   'info',
   'config',
   'command',

@@ -16,6 +16,7 @@ import {
   type ClusterMember,
 } from './cluster-view.js';
 import { errorEmitter, type Connection, type Outcome } from './connection.js';
+import type { SlowLog } from './slowlog.js';
 import { subcommandArityError, subcommandHelp } from './subcommands.js';
 import type { ReplyWriter } from './encoder.js';
 import { forwardedRaftCommand, raftCommand } from './raft-commands.js';
@@ -46,6 +47,8 @@ export interface ServerInfo {
   readonly tcpPort: number;
   /** The largest bulk argument accepted (--proto-max-bulk-len): CONFIG GET reports it. */
   readonly maxBulkLength: number;
+  /** This member's slow log (SLOWLOG; CONFIG GET and SET its two settings). */
+  readonly slowlog: SlowLog;
   readonly connections: () => readonly Connection[];
   readonly kill: (conn: Connection) => void;
   /** Cluster administration (RAFT ...), when the server offers it. */
@@ -626,7 +629,99 @@ const CONFIG_VALUES: Record<string, (ctx: LocalContext) => string> = {
   'hash-max-ziplist-value': () => String(HASH_MAX_LISTPACK_VALUE),
   // No keyspace notifications are published.
   'notify-keyspace-events': () => '',
+  'slowlog-log-slower-than': (ctx) => String(ctx.server.slowlog.slowerThanUs),
+  'slowlog-max-len': (ctx) => String(ctx.server.slowlog.maxLen),
 };
+
+/**
+ * The settings CONFIG SET changes, on this member only and until it restarts (as Redis
+ * without CONFIG REWRITE), with the range Redis 7.0 accepts for each.
+ */
+const SETTABLE: ReadonlyMap<string, { min: bigint; set: (ctx: LocalContext, n: number) => void }> =
+  new Map([
+    [
+      'slowlog-log-slower-than',
+      { min: -1n, set: (ctx, n) => (ctx.server.slowlog.slowerThanUs = n) },
+    ],
+    ['slowlog-max-len', { min: 0n, set: (ctx, n) => (ctx.server.slowlog.maxLen = n) }],
+  ]);
+
+const LLONG_MAX = 9223372036854775807n;
+
+/** CONFIG SET name value [name value ...]: all or nothing, checked in Redis's order. */
+function configSet(ctx: LocalContext, argv: Buffer[]): Outcome {
+  if (argv.length % 2 !== 0) return error(wrongArity('config|set').message);
+  const failed = (name: string, why: string): Outcome =>
+    error(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+  const names: string[] = [];
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = str(argv[i]).toLowerCase();
+    if (!SETTABLE.has(name)) {
+      if (name in CONFIG_VALUES)
+        return error(`ERR CONFIG SET ${name} is not supported: configure redraft with its flags`);
+      return error(`ERR Unknown option or number of arguments for CONFIG SET - '${str(argv[i])}'`);
+    }
+    if (names.includes(name)) return failed(name, 'duplicate parameter');
+    names.push(name);
+  }
+  const values: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const raw = str(argv[3 + 2 * i]);
+    const n = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
+    if (n === undefined || n > LLONG_MAX)
+      return failed(name, "argument couldn't be parsed into an integer");
+    const { min } = SETTABLE.get(name)!;
+    if (n < min) return failed(name, `argument must be between ${min} and ${LLONG_MAX} inclusive`);
+    values.push(Number(n));
+  }
+  names.forEach((name, i) => {
+    SETTABLE.get(name)!.set(ctx, values[i]!);
+  });
+  return OK;
+}
+
+/** SLOWLOG GET [count] | LEN | RESET | HELP: this member's slow log (src/resp/slowlog.ts). */
+function slowlog(ctx: LocalContext, argv: Buffer[]): Outcome {
+  const preamble = subcommandPreamble('slowlog', argv);
+  if (preamble !== undefined) return preamble;
+  const log = ctx.server.slowlog;
+  const sub = str(argv[1]).toUpperCase();
+  if (sub === 'LEN') return emit((w) => w.integer(log.length));
+  if (sub === 'RESET') {
+    log.reset();
+    return OK;
+  }
+  if (sub === 'GET' && argv.length <= 3) {
+    let count = 10;
+    if (argv.length === 3) {
+      const raw = str(argv[2]);
+      const n = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
+      if (n === undefined || n < -1n || n > LLONG_MAX)
+        return error('ERR count should be greater than or equal to -1');
+      count = n === -1n ? log.length : Number(n);
+    }
+    const entries = log.newest(count);
+    return emit((w) => {
+      w.arrayHeader(entries.length);
+      for (const e of entries) {
+        w.arrayHeader(6);
+        w.integer(e.id);
+        w.integer(e.time);
+        w.integer(e.durationUs);
+        w.arrayHeader(e.args.length);
+        for (const a of e.args) w.bulk(a);
+        w.bulk(e.peer);
+        w.bulk(e.clientName);
+      }
+    });
+  }
+  if (sub === 'GET')
+    return error(
+      `ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try SLOWLOG HELP.`,
+    );
+  return error(`ERR unknown subcommand '${str(argv[1])}'. Try SLOWLOG HELP.`);
+}
 
 function globToRegExp(pattern: string): RegExp {
   const escaped = pattern
@@ -656,8 +751,7 @@ function config(ctx: LocalContext, argv: Buffer[]): Outcome {
       }
     });
   }
-  if (sub === 'SET')
-    return error('ERR CONFIG SET is not supported: configure redraft with its flags');
+  if (sub === 'SET') return configSet(ctx, argv);
   if (sub === 'RESETSTAT') return OK;
   return error(`ERR unknown subcommand '${str(argv[1])}'. Try CONFIG HELP.`);
 }
@@ -1036,6 +1130,7 @@ export const LOCAL_COMMANDS: ReadonlyMap<string, LocalDef> = new Map<string, Loc
   ['config', l(-2, ['admin', 'noscript', 'loading', 'stale'], config)],
   ['time', l(1, ['loading', 'stale', 'fast'], time)],
   ['lastsave', l(1, ['loading', 'stale', 'fast'], lastsave)],
+  ['slowlog', l(-2, [], slowlog)],
   // Ordered as a read: after the writes sent before it have applied, so that it covers them.
   ['save', { ...l(1, ['admin', 'noscript'], save), order: () => 'read' }],
   ['bgsave', l(-1, ['admin', 'noscript'], bgsave)],

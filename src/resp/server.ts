@@ -11,6 +11,7 @@ import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
 import type { ServerStats } from './local-commands.js';
 import { DEFAULT_MAX_BULK_LENGTH, RespParser, type RespParserOptions } from './parser.js';
 import type { RespObserver } from './resp-observer.js';
+import { SlowLog } from './slowlog.js';
 
 /** A client that has not finished its TLS handshake by then is dropped. */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -32,6 +33,8 @@ export interface RespServerOptions {
    */
   readonly tls?: TlsMaterial | undefined;
   readonly observer?: RespObserver | undefined;
+  /** SLOWLOG's starting settings (CONFIG SET changes them); Redis's defaults without. */
+  readonly slowlog?: { readonly slowerThanUs: number; readonly maxLen: number };
   /** Serves the RAFT command family when given. */
   readonly admin?: ClusterMembership;
   /** Serves the MERKLE commands; without it they answer that Merkle state is off. */
@@ -49,8 +52,10 @@ export class RespServer {
   private readonly connections = new Set<Connection>();
   private readonly stats: ServerStats = { connectionsReceived: 0, commandsProcessed: 0 };
   private readonly dispatcher: CommandDispatcher;
+  private readonly slowlog: SlowLog;
 
   constructor(private readonly options: RespServerOptions) {
+    this.slowlog = new SlowLog(options.slowlog?.slowerThanUs, options.slowlog?.maxLen);
     const info: ServerInfo = {
       nodeId: options.nodeId,
       version: options.version,
@@ -60,6 +65,7 @@ export class RespServer {
       routing: options.routing,
       tcpPort: options.port,
       maxBulkLength: options.limits?.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH,
+      slowlog: this.slowlog,
       connections: () => [...this.connections],
       kill: (conn) => {
         conn.socket.destroy();
@@ -110,6 +116,7 @@ export class RespServer {
       consistency: this.options.consistency,
       parser: new RespParser(this.options.limits),
       observer,
+      slowlog: this.slowlog,
       stats: this.stats,
     });
     this.connections.add(conn);

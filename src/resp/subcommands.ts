@@ -111,11 +111,37 @@ const TABLES: ReadonlyMap<string, Subcommands> = new Map([
         header('CONFIG'),
         'GET <pattern>',
         '    Return parameters matching the glob-like <pattern> and their values.',
-        'SET <directive> <value>',
-        "    Refused: a member's settings are its command-line flags.",
+        'SET <directive> <value> [<directive> <value> ...]',
+        '    Set slowlog-log-slower-than and slowlog-max-len on this member; the other',
+        "    settings are the member's command-line flags.",
         'RESETSTAT',
         '    Accepted for compatibility.',
         ...HELP_LINES,
+      ],
+    },
+  ],
+  [
+    'slowlog',
+    {
+      arity: new Map([
+        ['get', -2],
+        ['len', 2],
+        ['reset', 2],
+        ['help', 2],
+      ]),
+      help: [
+        header('SLOWLOG'),
+        'GET [<count>]',
+        '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+        '    Entries are made of:',
+        '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+        '    client name',
+        'LEN',
+        '    Return the length of the slowlog.',
+        'RESET',
+        '    Reset the slowlog.',
+        'HELP',
+        '    Prints this help.',
       ],
     },
   ],
@@ -168,7 +194,7 @@ export function subcommandArityError(command: string, argv: readonly Buffer[]): 
   return wrongArity(`${command}|${sub}`).message;
 }
 
-/** The lines `<COMMAND> HELP` answers with, for CLIENT, COMMAND and CONFIG. */
+/** The lines `<COMMAND> HELP` answers with, for CLIENT, COMMAND, CONFIG and SLOWLOG. */
 export function subcommandHelp(command: string): readonly string[] {
   const help = TABLES.get(command)?.help;
   if (help === undefined) throw new Error(`no HELP text for ${command}`);

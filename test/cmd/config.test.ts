@@ -22,6 +22,23 @@ describe('redraft server configuration', () => {
     assert.equal(c.sync, true);
     assert.equal(c.readConsistency, 'linearizable');
     assert.equal(c.routing, 'forward');
+    assert.deepEqual([c.slowlogLogSlowerThan, c.slowlogMaxLen], [10_000, 128]);
+  });
+
+  it("takes Redis's slow log settings, -1 turning it off", () => {
+    const c = parseServerConfig(
+      [...base, '--slowlog-log-slower-than=-1', '--slowlog-max-len', '0'],
+      {},
+    );
+    assert.deepEqual([c.slowlogLogSlowerThan, c.slowlogMaxLen], [-1, 0]);
+    assert.throws(
+      () => parseServerConfig([...base, '--slowlog-log-slower-than=-2'], {}),
+      /--slowlog-log-slower-than must be at least -1/,
+    );
+    assert.throws(
+      () => parseServerConfig([...base, '--slowlog-log-slower-than', '1.5'], {}),
+      /--slowlog-log-slower-than must be a whole number/,
+    );
   });
 
   it('takes every flag from REDRAFT_* variables, flags winning', () => {
