@@ -304,9 +304,10 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     const v = raw.get(k);
     return v === undefined ? '' : String(v);
   };
+  /** A whole number of at least `min`; a negative `min` admits a sign (-1 as "off"). */
   const num = (k: keyof ServerConfig, min: number): number => {
     const s = str(k);
-    if (!/^\d+$/.test(s))
+    if (!(min < 0 ? /^-?\d+$/ : /^\d+$/).test(s))
       throw new ConfigError(`--${flagName(k)} must be a whole number, got "${s}"`);
     const n = Number(s);
     if (n < min) throw new ConfigError(`--${flagName(k)} must be at least ${min}`);
@@ -393,7 +394,8 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     routing,
     maxEntryBytes: num('maxEntryBytes', 1024),
     protoMaxBulkLen: num('protoMaxBulkLen', 1),
-    slowlogLogSlowerThan: slowlogLogSlowerThan(str('slowlogLogSlowerThan')),
+    // -1 turns the slow log off (Redis 7.0's range).
+    slowlogLogSlowerThan: num('slowlogLogSlowerThan', -1),
     slowlogMaxLen: num('slowlogMaxLen', 0),
     requirepass: str('requirepass'),
     merkle: bool('merkle'),
@@ -407,15 +409,6 @@ export function parseServerConfig(argv: readonly string[], env: NodeJS.ProcessEn
     peerTlsKey: str('peerTlsKey'),
     peerTlsCa: str('peerTlsCa'),
   };
-}
-
-/** A whole number of µs, or -1 to turn the slow log off (Redis 7.0's range). */
-function slowlogLogSlowerThan(s: string): number {
-  if (!/^-?\d+$/.test(s))
-    throw new ConfigError(`--slowlog-log-slower-than must be a whole number, got "${s}"`);
-  const n = Number(s);
-  if (n < -1) throw new ConfigError('--slowlog-log-slower-than must be at least -1 (-1: off)');
-  return n;
 }
 
 /** Client-port TLS: certificate and key together; a client CA only on top of them. */

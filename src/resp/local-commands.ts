@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { arityOk } from '../fsm/commands/args.js';
+import { INT64_MAX, arityOk, parseLongLong } from '../fsm/commands/args.js';
 import { COMMAND_DEFS } from '../fsm/commands/index.js';
 import { HASH_MAX_LISTPACK_ENTRIES, HASH_MAX_LISTPACK_VALUE } from '../fsm/commands/keys.js';
 import { wrongArity } from '../fsm/result.js';
@@ -646,8 +646,6 @@ const SETTABLE: ReadonlyMap<string, { min: bigint; set: (ctx: LocalContext, n: n
     ['slowlog-max-len', { min: 0n, set: (ctx, n) => (ctx.server.slowlog.maxLen = n) }],
   ]);
 
-const LLONG_MAX = 9223372036854775807n;
-
 /** CONFIG SET name value [name value ...]: all or nothing, checked in Redis's order. */
 function configSet(ctx: LocalContext, argv: Buffer[]): Outcome {
   if (argv.length % 2 !== 0) return error(wrongArity('config|set').message);
@@ -667,12 +665,10 @@ function configSet(ctx: LocalContext, argv: Buffer[]): Outcome {
   const values: number[] = [];
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const raw = str(argv[3 + 2 * i]);
-    const n = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
-    if (n === undefined || n > LLONG_MAX)
-      return failed(name, "argument couldn't be parsed into an integer");
+    const n = parseLongLong(argv[3 + 2 * i]);
+    if (n === undefined) return failed(name, "argument couldn't be parsed into an integer");
     const { min } = SETTABLE.get(name)!;
-    if (n < min) return failed(name, `argument must be between ${min} and ${LLONG_MAX} inclusive`);
+    if (n < min) return failed(name, `argument must be between ${min} and ${INT64_MAX} inclusive`);
     values.push(Number(n));
   }
   names.forEach((name, i) => {
@@ -695,9 +691,8 @@ function slowlog(ctx: LocalContext, argv: Buffer[]): Outcome {
   if (sub === 'GET' && argv.length <= 3) {
     let count = 10;
     if (argv.length === 3) {
-      const raw = str(argv[2]);
-      const n = /^-?\d{1,19}$/.test(raw) ? BigInt(raw) : undefined;
-      if (n === undefined || n < -1n || n > LLONG_MAX)
+      const n = parseLongLong(argv[2]);
+      if (n === undefined || n < -1n)
         return error('ERR count should be greater than or equal to -1');
       count = n === -1n ? log.length : Number(n);
     }

@@ -7,7 +7,7 @@ import type { StoredEntry } from '../keyspace.js';
 import { CommandError, wrongArity } from '../result.js';
 import { def, type CommandContext, type CommandDef, type CommandFn } from './context.js';
 
-const INT64_MAX = 9223372036854775807n;
+export const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /**
