@@ -478,15 +478,15 @@ export class SparseMerkleTree implements SmtView {
 
   /**
    * @internal Hashes, and caches, whatever changed in the subtree of the keys whose hash
-   * starts with byte `prefix`: the part of `root()`'s work that depends only on those keys,
-   * so that a caller can spread a root over many small steps.
+   * starts with the `bits` bits of `prefix` (1 to 16): the part of `root()`'s work that depends
+   * only on those keys, so that a caller can spread a root over many small steps.
    */
-  hashPrefix(prefix: number): void {
+  hashPrefix(prefix: number, bits: number): void {
     let node = this.top;
-    for (let depth = 0; depth < 8 && node instanceof SmtInner; depth++) {
-      node = ((prefix >>> (7 - depth)) & 1) === 0 ? node.left : node.right;
+    for (let depth = 0; depth < bits && node instanceof SmtInner; depth++) {
+      node = ((prefix >>> (bits - 1 - depth)) & 1) === 0 ? node.left : node.right;
     }
-    nodeHash(node);
+    if (node !== null) ensureHashed(node);
   }
 
   /** The subtree at `depth` that holds `node` with changes[lo, hi) applied. */
@@ -681,7 +681,7 @@ const INSERTION_SORT_MAX = 24;
 
 /**
  * @internal `items` sorted by key hash, stably (equal hashes keep their order), given that
- * every item's hash starts with the same `skip` bytes (0, or 1 for one part of a RootJob).
+ * every item's hash starts with the same `skip` bytes (0, or more for one part of a RootJob).
  * Key hashes are SHA-256 outputs, spread evenly: a counting sort on the next bits, with about
  * as many buckets as items, leaves a bucket or two per item, each finished by insertion. That
  * is a few string comparisons per item instead of log2(n) of them.
