@@ -111,7 +111,7 @@ class ChangedKeys {
   readonly partOf: Uint16Array;
   filled = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(capacity: number) {
     this.names = new Array<string>(capacity);
     this.states = new Array<FrozenState>(capacity);
     this.dbs = new Uint8Array(capacity);
@@ -201,10 +201,9 @@ export class RootJob {
     if (this.db === this.frozen.length) {
       const parts = 1 << this.partBits;
       this.parts ??= this.changed.byPart(parts);
-      let first = true;
-      while (this.part < parts && (first || (budget > 0 && performance.now() < deadline))) {
-        budget -= this.absorbPart() + 1;
-        first = false;
+      if (this.part < parts) {
+        do budget -= this.absorbPart() + 1;
+        while (this.part < parts && budget > 0 && performance.now() < deadline);
       }
       if (this.part === parts) {
         this.result = Buffer.from(this.tree.root());
