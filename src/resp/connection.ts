@@ -3,6 +3,7 @@ import { RedraftError } from '../errors.js';
 import type { WatchedKey } from '../fsm/entry-codec.js';
 import type { Result } from '../fsm/result.js';
 import type { ReadConsistency } from '../node/raft-node.js';
+import type { ClientPause, PauseClass } from './client-pause.js';
 import { ReplyWriter, type RespVersion } from './encoder.js';
 import { RespParser } from './parser.js';
 import type { ServerStats } from './local-commands.js';
@@ -27,6 +28,8 @@ export interface Dispatcher {
   classify(conn: Connection, name: string, argv: readonly Buffer[]): CommandClass;
   /** `db` is the database selected when the command arrived (it may run later). */
   dispatch(conn: Connection, argv: Buffer[], name: string, db: number): Outcome;
+  /** What CLIENT PAUSE WRITE holds; asked before {@link classify}, which may end a MULTI. */
+  pauseClass(conn: Connection, name: string, argv: readonly Buffer[]): PauseClass;
 }
 
 interface Slot {
@@ -87,6 +90,10 @@ export class Connection {
   private groupKind: 'write' | 'read' | undefined;
   private group: Promise<unknown>[] = [];
   private gate: Promise<unknown> | undefined;
+  /** CLIENT PAUSE holds this connection: nothing it sent since runs before the pause ends. */
+  private pauseHeld = false;
+  private leftWhilePaused = false;
+  private readonly pause: ClientPause | undefined;
   private closeAfterFlush = false;
   /** Called once the connection closes after closeWhenFlushed. */
   private afterClosing: (() => void) | undefined;
@@ -110,9 +117,12 @@ export class Connection {
       slowlog?: SlowLog | undefined;
       /** The server's counters (INFO stats); a connection counts its commands there. */
       stats: ServerStats;
+      /** The member's CLIENT PAUSE state; without it, nothing pauses this connection. */
+      pause?: ClientPause | undefined;
     },
   ) {
     this.parser = options.parser;
+    this.pause = options.pause;
     this.stats = options.stats;
     this.observer = options.observer;
     this.slowlog = options.slowlog;
@@ -128,6 +138,7 @@ export class Connection {
     });
     socket.on('close', () => {
       this.closed = true;
+      if (this.pauseHeld) this.leftWhilePaused = true;
       this.runAfterClosing();
     });
   }
@@ -196,17 +207,23 @@ export class Connection {
     }
     this.lastCommand = name;
     this.lastActive = Date.now();
+    if (this.pause !== undefined && !this.pauseHeld) {
+      const ended = this.pause.holds(this.dispatcher.pauseClass(this, name, argv));
+      if (ended !== undefined) this.holdUntil(ended);
+    }
     const cls = this.dispatcher.classify(this, name, argv);
-    if (cls === 'local') {
+    if (cls === 'local' && !this.pauseHeld) {
       void this.run(argv, name);
       return;
     }
-    if (this.groupKind !== undefined && this.groupKind !== cls && this.group.length > 0) {
-      // Switching between reads and writes: wait for the previous group to finish.
-      this.gate = Promise.allSettled(this.group);
-      this.group = [];
+    if (cls !== 'local') {
+      if (this.groupKind !== undefined && this.groupKind !== cls && this.group.length > 0) {
+        // Switching between reads and writes: wait for the previous group to finish.
+        this.gate = Promise.allSettled(this.group);
+        this.group = [];
+      }
+      this.groupKind = cls;
     }
-    this.groupKind = cls;
     const gate = this.gate;
     if (gate === undefined) {
       const p = this.run(argv, name);
@@ -218,12 +235,30 @@ export class Connection {
     this.slots.push(slot);
     const db = this.db;
     const p = gate.then(() => {
+      // A client that left while paused is gone, with what it had sent, as in Redis.
+      if (this.leftWhilePaused) return undefined;
       const pending = this.settle(slot, this.safeDispatch(argv, name, db));
       // A reply computed at once after the gate opened has no later event to flush it.
       this.flush();
       return pending;
     });
     this.group.push(p);
+  }
+
+  /**
+   * Holds this command and every later one until the pause ends: they queue behind a gate
+   * that opens then, and after whatever this connection already has in flight.
+   */
+  private holdUntil(ended: Promise<void>): void {
+    this.pauseHeld = true;
+    const released = ended.then(() => {
+      this.pauseHeld = false;
+    });
+    const before =
+      this.gate ?? (this.group.length > 0 ? Promise.allSettled(this.group) : undefined);
+    this.gate = before === undefined ? released : Promise.allSettled([before, released]);
+    this.group = [];
+    this.groupKind = undefined;
   }
 
   /** Dispatches now; returns a promise when the reply comes later. */

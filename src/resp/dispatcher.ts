@@ -5,6 +5,7 @@ import { checkCommand } from '../fsm/kv-state-machine.js';
 import { CommandError, wrongArity, type Result } from '../fsm/result.js';
 import { FORWARDED_TRANSACTION, type KvService } from '../node/kv-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
+import type { PauseClass } from './client-pause.js';
 import { keySlot } from './cluster-view.js';
 import type { CommandClass, Connection, Dispatcher, Outcome } from './connection.js';
 import type { ReplyWriter } from './encoder.js';
@@ -131,6 +132,11 @@ function writeShaped(w: ReplyWriter, name: string, argv: readonly Buffer[], r: R
   writeResult(w, r);
 }
 
+/** Whether the command changes the replicated state (what CLIENT PAUSE WRITE holds). */
+function writes(name: string, argv: readonly Buffer[]): boolean {
+  return (COMMAND_DEFS.get(name)?.kind ?? LOCAL_COMMANDS.get(name)?.order?.(argv)) === 'write';
+}
+
 /**
  * Routes parsed commands. Connection and cluster commands run here; data writes go through
  * the Raft log (on a follower: forwarded to the leader, or `-MOVED` in redirect mode); data
@@ -153,6 +159,24 @@ export class CommandDispatcher implements Dispatcher {
     private readonly kv: KvService,
     private readonly server: ServerInfo,
   ) {}
+
+  /**
+   * What CLIENT PAUSE WRITE holds: a write, EXEC of a transaction that queued one, and WAIT
+   * (its answer is about writes; Redis delays it too). Commands queued inside MULTI only
+   * queue: their EXEC is what a pause holds.
+   */
+  pauseClass(conn: Connection, name: string, argv: readonly Buffer[]): PauseClass {
+    if (name === 'wait') return 'write';
+    const queue = conn.multi;
+    if (name === 'exec') {
+      const queuedWrite = queue?.some((q) =>
+        writes(q.argv[0]!.toString('latin1').toLowerCase(), q.argv),
+      );
+      return queuedWrite === true ? 'write' : 'other';
+    }
+    if (queue !== undefined) return 'other';
+    return writes(name, argv) ? 'write' : 'other';
+  }
 
   /**
    * Called as each command arrives, in order; dispatch may come later, once the reads or

@@ -15,6 +15,7 @@ import {
   splitAddress,
   type ClusterMember,
 } from './cluster-view.js';
+import type { ClientPause, PauseMode } from './client-pause.js';
 import { errorEmitter, type Connection, type Outcome } from './connection.js';
 import type { SlowLog } from './slowlog.js';
 import { subcommandArityError, subcommandHelp } from './subcommands.js';
@@ -49,6 +50,8 @@ export interface ServerInfo {
   readonly maxBulkLength: number;
   /** This member's slow log (SLOWLOG; CONFIG GET and SET its two settings). */
   readonly slowlog: SlowLog;
+  /** CLIENT PAUSE and UNPAUSE; INFO clients reports it. */
+  readonly clientPause: ClientPause;
   readonly connections: () => readonly Connection[];
   readonly kill: (conn: Connection) => void;
   /** Cluster administration (RAFT ...), when the server offers it. */
@@ -389,6 +392,25 @@ function client(ctx: LocalContext, argv: Buffer[]): Outcome {
       killAfterReply(ctx, matches);
       return emit((w) => w.integer(matches.length));
     }
+    case 'PAUSE': {
+      const timeout = str(argv[2]);
+      if (!/^-?\d+$/.test(timeout) || !Number.isSafeInteger(Number(timeout))) {
+        return error('ERR timeout is not an integer or out of range');
+      }
+      const ms = Number(timeout);
+      if (ms < 0) return error('ERR timeout is negative');
+      let mode: PauseMode = 'all';
+      if (argv.length === 4) {
+        const given = str(argv[3]).toUpperCase();
+        if (given !== 'WRITE' && given !== 'ALL') return error('ERR syntax error');
+        mode = given === 'WRITE' ? 'write' : 'all';
+      } else if (argv.length > 4) return error('ERR syntax error');
+      ctx.server.clientPause.pause(ms, mode);
+      return OK;
+    }
+    case 'UNPAUSE':
+      ctx.server.clientPause.unpause();
+      return OK;
     case 'NO-EVICT':
     case 'NO-TOUCH': {
       // Nothing to do (Redraft never evicts clients, and keeps no access times to spare).
@@ -514,6 +536,18 @@ function role(ctx: LocalContext): Outcome {
   });
 }
 
+/** INFO clients: connections, those CLIENT PAUSE holds, and the pause itself (as Redis 8). */
+function clientsSection(s: ServerInfo): string[] {
+  const pause = s.clientPause.status();
+  return [
+    `connected_clients:${s.connections().length}`,
+    `blocked_clients:${pause.held}`,
+    `paused_reason:${pause.actions === 'none' ? 'none' : 'client_pause'}`,
+    `paused_actions:${pause.actions}`,
+    `paused_timeout_milliseconds:${pause.remainingMs}`,
+  ];
+}
+
 function info(ctx: LocalContext, argv: Buffer[]): Outcome {
   const status = ctx.kv.node.status();
   const s = ctx.server;
@@ -536,7 +570,7 @@ function info(ctx: LocalContext, argv: Buffer[]): Outcome {
         `redraft_version:${s.version}`,
       ],
     ],
-    ['clients', [`connected_clients:${s.connections().length}`, 'blocked_clients:0']],
+    ['clients', clientsSection(s)],
     ['memory', memorySection()],
     ['persistence', persistenceSection(ctx)],
     [

@@ -7,6 +7,7 @@ import type { MerkleService } from '../node/merkle-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { Connection } from './connection.js';
+import { ClientPause } from './client-pause.js';
 import { CommandDispatcher, type ServerInfo } from './dispatcher.js';
 import type { ServerStats } from './local-commands.js';
 import { DEFAULT_MAX_BULK_LENGTH, RespParser, type RespParserOptions } from './parser.js';
@@ -53,6 +54,7 @@ export class RespServer {
   private readonly stats: ServerStats = { connectionsReceived: 0, commandsProcessed: 0 };
   private readonly dispatcher: CommandDispatcher;
   private readonly slowlog: SlowLog;
+  private readonly clientPause = new ClientPause();
 
   constructor(private readonly options: RespServerOptions) {
     this.slowlog = new SlowLog(options.slowlog?.slowerThanUs, options.slowlog?.maxLen);
@@ -66,6 +68,7 @@ export class RespServer {
       tcpPort: options.port,
       maxBulkLength: options.limits?.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH,
       slowlog: this.slowlog,
+      clientPause: this.clientPause,
       connections: () => [...this.connections],
       kill: (conn) => {
         conn.socket.destroy();
@@ -118,6 +121,7 @@ export class RespServer {
       observer,
       slowlog: this.slowlog,
       stats: this.stats,
+      pause: this.clientPause,
     });
     this.connections.add(conn);
     observer?.connectionOpened();
