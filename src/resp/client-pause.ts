@@ -59,12 +59,17 @@ export class ClientPause {
     endNow?.();
   }
 
+  /** Whether a pause is on: the one check every command pays while there is none. */
+  get paused(): boolean {
+    return this.ended !== undefined;
+  }
+
   /**
    * The promise a command of class `what` must wait for before it runs, or undefined when it
    * may run now. The caller counts itself held until the promise settles.
    */
   holds(what: PauseClass): Promise<void> | undefined {
-    if (this.mode === undefined || this.ended === undefined) return undefined;
+    if (this.ended === undefined) return undefined;
     if (this.mode === 'write' && what !== 'write') return undefined;
     this.held++;
     return this.ended.then(() => {

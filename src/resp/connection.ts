@@ -207,7 +207,8 @@ export class Connection {
     }
     this.lastCommand = name;
     this.lastActive = Date.now();
-    if (this.pause !== undefined && !this.pauseHeld) {
+    // Classifying for the pause costs lookups: only while one is on.
+    if (this.pause?.paused === true && !this.pauseHeld) {
       const ended = this.pause.holds(this.dispatcher.pauseClass(this, name, argv));
       if (ended !== undefined) this.holdUntil(ended);
     }

@@ -7,11 +7,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ClientPause } from '../../src/resp/client-pause.js';
+import { encodeCommand } from '../../src/resp/reply-parser.js';
 import { InProcessCluster, type InProcessMember } from '../observe/in-process-cluster.js';
-
-function command(...args: string[]): string {
-  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-}
 
 /** One connection: commands go out as sent, replies pile up in `received`. */
 class RawClient {
@@ -28,7 +25,7 @@ class RawClient {
   }
 
   send(...commands: string[][]): void {
-    this.socket.write(commands.map((c) => command(...c)).join(''));
+    this.socket.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
   }
 
   /** Resolves once what arrived from `from` on ends with `suffix`; rejects after 10 s. */
