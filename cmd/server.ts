@@ -24,6 +24,7 @@ import { nodeId, type Snapshot } from '../src/raft/index.js';
 import { RespAdminForwarder } from '../src/resp/admin-forwarder.js';
 import { respCommandNames } from '../src/resp/dispatcher.js';
 import { RespLeaderForwarder, leaderTlsOptions } from '../src/resp/leader-forwarder.js';
+import { ClientPause } from '../src/resp/client-pause.js';
 import { RespServer } from '../src/resp/server.js';
 import { LevelLogStorage, SnapshotStore, StorageCorruptError } from '../src/storage/index.js';
 import { GrpcTransport } from '../src/transport/grpc-transport.js';
@@ -212,7 +213,9 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
         )
       : undefined;
   const kv = new KvService(node, fsm, forwarder, Date.now, config.maxEntryBytes);
-  const stopSweeper = kv.startExpirySweeper();
+  // One pause for the member: CLIENT PAUSE holds its clients and its expiry sweep alike.
+  const clientPause = new ClientPause();
+  const stopSweeper = kv.startExpirySweeper(() => clientPause.paused);
   const electionTimeoutMs = config.tickMs * config.electionTicks;
   // A leader removing itself hands leadership over before it answers: allow for that.
   const adminForwarder = new RespAdminForwarder(
@@ -297,6 +300,7 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
     routing: config.routing,
     consistency: config.readConsistency,
     limits: { maxBulkLength: config.protoMaxBulkLen },
+    clientPause,
     slowlog: { slowerThanUs: config.slowlogLogSlowerThan, maxLen: config.slowlogMaxLen },
     tls: security.clientTls,
     observer: metrics.resp,

@@ -139,12 +139,14 @@ export class KvService {
 
   /**
    * Starts the leader's expiry sweep: expired keys are already invisible to reads, and the
-   * leader proposes their deletion so that every replica frees them at the same index.
+   * leader proposes their deletion so that every replica frees them at the same index. While
+   * `paused()` (CLIENT PAUSE on this member) it proposes nothing, as Redis expires nothing
+   * during a pause: the data stays as it was, and expired keys stay invisible all the same.
    */
-  startExpirySweeper(): () => void {
+  startExpirySweeper(paused: () => boolean = () => false): () => void {
     let running = false;
     const timer = setInterval(() => {
-      if (running || !this.node.isLeader) return;
+      if (running || !this.node.isLeader || paused()) return;
       running = true;
       const now = this.clock();
       const proposals: Promise<unknown>[] = [];

@@ -29,6 +29,12 @@ export interface RespServerOptions {
   readonly consistency: ReadConsistency;
   readonly limits?: RespParserOptions;
   /**
+   * The member's CLIENT PAUSE state. Pass one to share it with the expiry sweeper, which stops
+   * proposing deletions while a pause is on, as Redis stops expiring keys; without it the
+   * server keeps its own.
+   */
+  readonly clientPause?: ClientPause;
+  /**
    * Serve TLS only (no plain-text fallback). With a CA, clients must present a certificate it
    * signed.
    */
@@ -54,10 +60,11 @@ export class RespServer {
   private readonly stats: ServerStats = { connectionsReceived: 0, commandsProcessed: 0 };
   private readonly dispatcher: CommandDispatcher;
   private readonly slowlog: SlowLog;
-  private readonly clientPause = new ClientPause();
+  private readonly clientPause: ClientPause;
 
   constructor(private readonly options: RespServerOptions) {
     this.slowlog = new SlowLog(options.slowlog?.slowerThanUs, options.slowlog?.maxLen);
+    this.clientPause = options.clientPause ?? new ClientPause();
     const info: ServerInfo = {
       nodeId: options.nodeId,
       version: options.version,

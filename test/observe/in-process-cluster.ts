@@ -20,6 +20,7 @@ import { NodeMetrics } from '../../src/observe/metrics.js';
 import { observeMember, type ObservedMember } from '../../src/observe/observability.js';
 import { EMPTY_CONF_STATE, nodeId } from '../../src/raft/index.js';
 import { respCommandNames } from '../../src/resp/dispatcher.js';
+import { ClientPause } from '../../src/resp/client-pause.js';
 import { RespLeaderForwarder } from '../../src/resp/leader-forwarder.js';
 import { RespServer } from '../../src/resp/server.js';
 import { LevelLogStorage, SnapshotStore } from '../../src/storage/index.js';
@@ -158,6 +159,9 @@ async function startMember(
   const observed = observeMember(metrics, { node, transport });
   const forwarder = new RespLeaderForwarder('', 10_000);
   const kv = new KvService(node, fsm, forwarder);
+  // As cmd/server.ts: one pause for the member's clients and its expiry sweep.
+  const clientPause = new ClientPause();
+  const stopSweeper = kv.startExpirySweeper(() => clientPause.paused);
   const resp = new RespServer({
     host: '127.0.0.1',
     port: layout.respPort,
@@ -169,6 +173,7 @@ async function startMember(
     routing: 'forward',
     consistency: 'linearizable',
     observer: observers?.resp,
+    clientPause,
   });
   // Publishes this member's addresses in the replicated member table, as cmd/server.ts does.
   const self: MemberInfo = {
@@ -202,6 +207,7 @@ async function startMember(
       if (stopped) return;
       stopped = true;
       clearInterval(republish);
+      stopSweeper();
       observed.health.markStopping();
       await resp.close();
       forwarder.close();

@@ -1,11 +1,13 @@
 /**
  * CLIENT PAUSE and UNPAUSE against a real single-member node, on raw sockets so that a held
  * command is seen not to be answered: what WRITE and ALL hold, that held replies keep their
- * order, INFO clients while paused, argument errors, and a client that leaves while held.
+ * order, INFO clients while paused, argument errors, a client that leaves while held, and
+ * that the leader's expiry sweep waits for the pause to end.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ClientPause } from '../../src/resp/client-pause.js';
 import { encodeCommand } from '../../src/resp/reply-parser.js';
 import { InProcessCluster, type InProcessMember } from '../observe/in-process-cluster.js';
@@ -167,6 +169,26 @@ describe('CLIENT PAUSE on a real node', () => {
       await admin.roundTrip(['SET', 'probe', '1'], ['EXISTS', 'left-key']),
       '+OK\r\n:0\r\n',
     );
+  });
+
+  it('expires nothing while paused: an expired key stays, unseen, until the pause ends', async () => {
+    const admin = client();
+    // The key expires 50 ms after the pause starts: the sweep (every 100 ms) cannot beat it.
+    assert.equal(
+      await admin.roundTrip(
+        ['SELECT', '5'],
+        ['SET', 'expiring', 'v', 'PX', '50'],
+        ['CLIENT', 'PAUSE', '100000', 'WRITE'],
+      ),
+      '+OK\r\n+OK\r\n+OK\r\n',
+    );
+    // Long enough for several sweeps of an unpaused leader.
+    await delay(400);
+    // Expired, so invisible to reads, but not deleted: DBSIZE still counts it, as in Redis.
+    assert.equal(await admin.roundTrip(['GET', 'expiring'], ['DBSIZE']), '$-1\r\n:1\r\n');
+    assert.equal(await admin.roundTrip(['CLIENT', 'UNPAUSE']), '+OK\r\n');
+    // The next sweeps delete it.
+    while ((await admin.roundTrip(['DBSIZE'])) !== ':0\r\n') await delay(20);
   });
 
   it("refuses a bad timeout or mode with Redis's errors", async () => {
