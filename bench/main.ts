@@ -27,7 +27,8 @@
  *                                  `--no-merkle` to run them without Merkle state (the
  *                                  merkle-cost part then does not run)
  *   REDRAFT_BENCH_MERKLE_ROUNDS    merkle-cost: rounds per tool and SET workload against each of
- *                                  its two clusters, with and without Merkle state (default 2)
+ *                                  its two clusters, with and without Merkle state (default 4;
+ *                                  2 with --quick)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,10 @@ function settingsFrom(only: string, quick: boolean): BenchSettings {
     serverFlags: (process.env.REDRAFT_BENCH_SERVER_FLAGS ?? '')
       .split(/\s+/)
       .filter((s) => s !== ''),
-    merkleRounds: integerFromEnv('REDRAFT_BENCH_MERKLE_ROUNDS', 2),
+    // Four rounds, not two: between identical runs a cluster's CPU per SET varies by up to a
+    // half (a snapshot or a checkpoint falls in one run's window and not the next), and with two
+    // rounds a side the mean of the changing-values rows moved by 10 points from run to run.
+    merkleRounds: integerFromEnv('REDRAFT_BENCH_MERKLE_ROUNDS', quick ? 2 : 4),
   };
 }
 
