@@ -100,6 +100,7 @@ export class Connection {
   private flushScheduled = false;
   private readonly observer: RespObserver | undefined;
   private readonly slowlog: SlowLog | undefined;
+  private peer: string | undefined;
   /** Whether commands are timed: for the metrics, the slow log, or both. */
   private readonly timed: boolean;
   /** When the chunk being parsed arrived: every command in it shares the timestamp. */
@@ -151,8 +152,13 @@ export class Connection {
     this.writer.protocol = v;
   }
 
+  /** The peer's ip:port, made once: it is read for every command the slow log keeps. */
   get remoteAddress(): string {
-    return `${this.socket.remoteAddress ?? '?'}:${String(this.socket.remotePort ?? 0)}`;
+    if (this.peer !== undefined) return this.peer;
+    const peer = `${this.socket.remoteAddress ?? '?'}:${String(this.socket.remotePort ?? 0)}`;
+    // A destroyed socket no longer knows its peer: only a known address is kept.
+    if (this.socket.remoteAddress !== undefined) this.peer = peer;
+    return peer;
   }
 
   get localAddress(): string {

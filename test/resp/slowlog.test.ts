@@ -40,6 +40,33 @@ describe('the slow log', () => {
     assert.equal(log.newest(1)[0]!.id, 5, 'ids go on after a reset, as in Redis');
   });
 
+  it('shows exactly the newest maxLen however many commands it has logged', () => {
+    const log = new SlowLog(0, 4);
+    for (let i = 0; i < 1000; i++) {
+      log.add(args('SET', `k${i}`, 'v'), 1, 'p', '');
+      const visible = log.newest(100).map((e) => e.id);
+      const expected = Array.from({ length: Math.min(i + 1, 4) }, (_, k) => i - k);
+      assert.deepEqual(visible, expected, `after ${i + 1} commands`);
+      assert.equal(log.length, expected.length);
+    }
+    assert.deepEqual(
+      log.newest(2).map((e) => text(e.args)[1]),
+      ['k999', 'k998'],
+    );
+    log.maxLen = 0;
+    assert.equal(log.length, 0);
+    assert.deepEqual(log.newest(10), []);
+    log.add(args('GET', 'k'), 1, 'p', '');
+    assert.equal(log.length, 0, 'slowlog-max-len 0 keeps nothing');
+    log.maxLen = 2;
+    log.add(args('GET', 'k'), 1, 'p', '');
+    assert.deepEqual(
+      log.newest(5).map((e) => e.id),
+      [1001],
+      'an entry logged while max-len was 0 does not come back when it grows',
+    );
+  });
+
   it('0 logs every command; -1 none', () => {
     assert.equal(new SlowLog(0, 1).wants(0), true);
     assert.equal(new SlowLog(-1, 1).wants(1e9), false);
