@@ -109,35 +109,33 @@ export class SlowLog {
 function loggedArgs(argv: readonly Buffer[]): Buffer[] {
   const secret = secretArgs(argv);
   const n = Math.min(argv.length, MAX_ARGS);
+  const cutAt = n !== argv.length ? n - 1 : n; // the slot that says how many more there are
+  const keptWhole = (i: number): boolean =>
+    i !== cutAt && secret?.has(i) !== true && argv[i]!.length <= MAX_ARG_BYTES;
   // Copied: the entry outlives the request, and must not pin the buffer it was parsed from.
   // One allocation for every argument kept whole: under load every command is logged.
   let wholeBytes = 0;
-  for (let i = 0; i < n; i++) {
-    const a = argv[i]!;
-    if (a.length <= MAX_ARG_BYTES && secret?.has(i) !== true) wholeBytes += a.length;
-  }
+  for (let i = 0; i < n; i++) if (keptWhole(i)) wholeBytes += argv[i]!.length;
   const copy = Buffer.allocUnsafe(wholeBytes);
   let at = 0;
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
-    if (n !== argv.length && i === n - 1) {
+    const a = argv[i]!;
+    if (keptWhole(i)) {
+      a.copy(copy, at);
+      out.push(copy.subarray(at, at + a.length));
+      at += a.length;
+    } else if (i === cutAt) {
       out.push(Buffer.from(`... (${argv.length - n + 1} more arguments)`));
     } else if (secret?.has(i) === true) {
       out.push(REDACTED);
     } else {
-      const a = argv[i]!;
-      if (a.length > MAX_ARG_BYTES) {
-        out.push(
-          Buffer.concat([
-            a.subarray(0, MAX_ARG_BYTES),
-            Buffer.from(`... (${a.length - MAX_ARG_BYTES} more bytes)`),
-          ]),
-        );
-      } else {
-        a.copy(copy, at);
-        out.push(copy.subarray(at, at + a.length));
-        at += a.length;
-      }
+      out.push(
+        Buffer.concat([
+          a.subarray(0, MAX_ARG_BYTES),
+          Buffer.from(`... (${a.length - MAX_ARG_BYTES} more bytes)`),
+        ]),
+      );
     }
   }
   return out;
