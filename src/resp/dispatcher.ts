@@ -36,7 +36,7 @@ interface ClosedTransaction {
 }
 /**
  * Local commands that may be queued inside MULTI and run at EXEC (answered in place): those
- * Redis queues, and whose answer is ready at once. The others (SAVE, SHUTDOWN, HELLO, ...)
+ * Redis queues, and whose answer is ready at once. The others (SAVE, SHUTDOWN, ...)
  * are refused when queued, as Redis refuses its no-multi commands.
  */
 const QUEUEABLE_LOCAL = new Set([
@@ -58,6 +58,8 @@ const QUEUEABLE_LOCAL = new Set([
   'readonly',
   'readwrite',
   'readconsistency',
+  'hello',
+  'bgsave',
 ]);
 
 const str = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1'));
@@ -441,13 +443,18 @@ export class CommandDispatcher implements Dispatcher {
         replies.push((w) => w.ok());
         continue;
       }
+      if (name === 'hello') {
+        // Run as its reply is written, as Redis does: a protocol switch applies from this
+        // reply on, and the replies before it stay in the protocol they were queued under.
+        const ctx = { conn, kv: this.kv, db: q.db, server: this.server };
+        replies.push((w) => emitOutcome(w, LOCAL_COMMANDS.get(name)!.fn(ctx, q.argv)));
+        continue;
+      }
       const outcome = LOCAL_COMMANDS.get(name)!.fn(
         { conn, kv: this.kv, db: q.db, server: this.server },
         q.argv,
       );
-      replies.push(
-        outcome.kind === 'emit' ? outcome.emit : (w) => w.error('ERR unsupported inside MULTI'),
-      );
+      replies.push((w) => emitOutcome(w, outcome));
     }
     return (w) => {
       w.arrayHeader(replies.length);
@@ -509,4 +516,10 @@ export function respCommandNames(): string[] {
   names.add(FORWARDED_TRANSACTION);
   for (const [name, def] of COMMAND_DEFS) if (!def.flags.includes('internal')) names.add(name);
   return [...names].sort();
+}
+
+/** Writes a local command's reply inside EXEC's array (only replies written at once fit there). */
+function emitOutcome(w: ReplyWriter, outcome: Outcome): void {
+  if (outcome.kind === 'emit') outcome.emit(w);
+  else w.error('ERR unsupported inside MULTI');
 }
