@@ -9,11 +9,11 @@ export interface StringValue {
   /** Never mutated in place: a write replaces the Buffer. */
   readonly value: Buffer;
   /**
-   * Last written by APPEND or SETRANGE on an existing string (or SETRANGE creating one): Redis
-   * edits such a string in place, which leaves it "raw" for OBJECT ENCODING whatever its
-   * content. Not part of the value: proofs, replies and comparisons ignore it.
+   * The encoding Redis fixed for this string when it was written, where its content alone
+   * would not tell (see StringEncoding). Not part of the value: proofs, replies and
+   * comparisons ignore it.
    */
-  readonly raw?: true;
+  readonly encoding?: StringEncoding;
   /**
    * `fingerprintOf(value)`, when the value was made by `stringValue`: values with different
    * fingerprints differ, which the Merkle state's write hook learns without reading the bytes
@@ -35,11 +35,21 @@ export function fingerprintOf(bytes: Uint8Array): number {
   return h;
 }
 
-/** A string value, fingerprinted; `raw` for one edited in place (see StringValue.raw). */
-export function stringValue(value: Buffer, raw = false): StringValue {
+/**
+ * How Redis stored a string, for OBJECT ENCODING, when not as any SET would (int if the bytes
+ * are an integer, else embstr up to 44 bytes, else raw):
+ * - 'raw': last written by APPEND or SETRANGE on an existing string (or SETRANGE creating one),
+ *   which Redis edits in place and leaves raw whatever the content;
+ * - 'string': INCRBYFLOAT's result, which Redis keeps as a string object, never int-encoded,
+ *   even when it reads "3" (embstr, as its results never pass 44 bytes).
+ */
+export type StringEncoding = 'raw' | 'string';
+
+/** A string value, fingerprinted, with the encoding Redis fixed for it, if any. */
+export function stringValue(value: Buffer, encoding?: StringEncoding): StringValue {
   const fingerprint = fingerprintOf(value);
-  return raw
-    ? { type: 'string', value, raw: true, fingerprint }
+  return encoding !== undefined
+    ? { type: 'string', value, encoding, fingerprint }
     : { type: 'string', value, fingerprint };
 }
 

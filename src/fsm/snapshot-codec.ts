@@ -1,13 +1,14 @@
 import { memberContextOf, type MemberInfo } from './entry-codec.js';
-import { stringValue, type StoredEntry } from './keyspace.js';
+import { stringValue, type StoredEntry, type StringEncoding } from './keyspace.js';
 
 /**
  * The state machine image inside a Raft snapshot:
  *
- *   "RDKV" | u8 version (4) | f64 clock | u32 member JSON length | member JSON
+ *   "RDKV" | u8 version (5) | f64 clock | u32 member JSON length | member JSON
  *   | u8 database count | per database: u32 key count | per key:
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
- *       string (type 0, or 2 for one edited in place, StringValue.raw): u32 len | bytes;
+ *       string (type 0; 2 for one Redis keeps raw, 3 for one it never int-encodes: see
+ *       StringEncoding): u32 len | bytes;
  *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
  *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
  *   then (version 3 and later) u8 1 | u32 length | the verifiable-state section
@@ -17,13 +18,16 @@ import { stringValue, type StoredEntry } from './keyspace.js';
  * The member JSON is an array of MemberInfo; a learner the leader is to promote once it has
  * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
- * Version 3 images (no type 2) and version 2 images (no section either) are still read; a
+ * Version 4 images (no type 3), version 3 images (no type 2 either) and version 2 images (no
+ * section either) are still read; a
  * version 2 image's state is restored unchecked and its root recomputed. The snapshot file
  * that wraps the image carries the checksum; this layer still checks its own structure so
  * that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
-const VERSION = 4;
+const VERSION = 5;
+/** The last version without strings of type 3. */
+const VERSION_WITHOUT_STRING_OBJECT = 4;
 /** The last version without strings of type 2. */
 const VERSION_WITHOUT_RAW = 3;
 /** The last version without the verifiable-state section. */
@@ -31,6 +35,7 @@ const VERSION_WITHOUT_MERKLE = 2;
 const TYPE_STRING = 0;
 const TYPE_HASH = 1;
 const TYPE_RAW_STRING = 2;
+const TYPE_STRING_OBJECT = 3;
 
 export interface SnapshotImage {
   readonly dbs: ReadonlyMap<string, StoredEntry>[];
@@ -235,7 +240,7 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       out.reserve(4 + k.length + 1 + 8 + 8 + 4 + (v.type === 'string' ? v.value.length : 0));
       out.u32(k.length);
       out.latin1(k);
-      out.u8(v.type === 'hash' ? TYPE_HASH : v.raw === true ? TYPE_RAW_STRING : TYPE_STRING);
+      out.u8(v.type === 'hash' ? TYPE_HASH : stringType(v.encoding));
       out.f64(e.expireAt);
       out.f64(e.version);
       if (v.type === 'string') {
@@ -298,7 +303,7 @@ export function readSnapshot(data: Uint8Array): {
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new SnapshotFormatError('bad magic');
   off = 4;
   const format = buf.readUInt8(off++);
-  if (format !== VERSION && format !== VERSION_WITHOUT_RAW && format !== VERSION_WITHOUT_MERKLE) {
+  if (format < VERSION_WITHOUT_MERKLE || format > VERSION) {
     throw new SnapshotFormatError(`unknown version ${format}`);
   }
   const clock = buf.readDoubleBE(off);
@@ -357,8 +362,10 @@ export function readSnapshot(data: Uint8Array): {
       };
       if (type === TYPE_STRING) {
         db.set(key, { value: stringValue(bytes()), expireAt, version });
-      } else if (type === TYPE_RAW_STRING && format >= VERSION) {
-        db.set(key, { value: stringValue(bytes(), true), expireAt, version });
+      } else if (type === TYPE_RAW_STRING && format > VERSION_WITHOUT_RAW) {
+        db.set(key, { value: stringValue(bytes(), 'raw'), expireAt, version });
+      } else if (type === TYPE_STRING_OBJECT && format > VERSION_WITHOUT_STRING_OBJECT) {
+        db.set(key, { value: stringValue(bytes(), 'string'), expireAt, version });
       } else if (type === TYPE_HASH) {
         need(4);
         const count = buf.readUInt32BE(off);
@@ -410,4 +417,10 @@ export function readSnapshot(data: Uint8Array): {
   }
   if (off !== buf.length) throw new SnapshotFormatError('trailing bytes');
   return { dbs, tombstones, members, autoPromote, clock, merkle };
+}
+
+/** The image's type byte of a string stored with `encoding` (see StringEncoding). */
+function stringType(encoding: StringEncoding | undefined): number {
+  if (encoding === undefined) return TYPE_STRING;
+  return encoding === 'raw' ? TYPE_RAW_STRING : TYPE_STRING_OBJECT;
 }

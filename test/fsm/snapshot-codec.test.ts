@@ -11,7 +11,7 @@ function contents(fsm: KvStateMachine): unknown[] {
     version: e.version,
     value:
       e.value.type === 'string'
-        ? { raw: e.value.raw === true, bytes: e.value.value.toString('hex') }
+        ? { encoding: e.value.encoding, bytes: e.value.value.toString('hex') }
         : [...e.value.fields].sort().map(([f, v]) => [f, v.toString('hex')]),
   });
   return fsm.dbs.map((db) => ({
@@ -35,6 +35,7 @@ describe('snapshot images', () => {
     for (let i = 0; i < 100; i++)
       d.runIn(2, 'EXPIRE', `k${i * 3 + 2}:`.repeat(1 + ((i * 3 + 2) % 30)), '500');
     d.run('APPEND', 'k3:'.repeat(4), 'tail');
+    d.run('INCRBYFLOAT', 'float', '2.5');
     const huge = 3 * 1024 * 1024 + 5;
     d.run('SET', 'huge', Buffer.alloc(huge, 7));
 

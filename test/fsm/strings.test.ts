@@ -181,36 +181,66 @@ describe('string commands', () => {
     );
   });
 
-  it('a string edited in place stays raw through a snapshot; version 3 images still load', () => {
+  it('a string edited in place stays raw, and an INCRBYFLOAT result is never int, through a snapshot; older images still load', () => {
     const d = new FsmDriver();
     d.run('SET', 'n', '12');
     d.run('APPEND', 'n', '3');
     d.run('SET', 'plain', '7');
+    // Redis keeps INCRBYFLOAT's result as a string object: "3" is embstr there, not int.
+    d.run('INCRBYFLOAT', 'f', '3.0000000000000000001');
+    d.run('SET', 'g', '1.5');
+    d.run('INCRBYFLOAT', 'g', '1.5');
+    d.run('SET', 'reset', '2');
+    d.run('INCRBYFLOAT', 'reset', '1');
+    d.run('INCR', 'reset');
     const encoding = (fsm: KvStateMachine, key: string): unknown => {
       const e = fsm.dbs[0]!.entries.get(key)!;
       return objectEncoding(e.value);
     };
     assert.equal(encoding(d.fsm, 'n'), 'raw');
+    assert.equal(show(d.read('GET', 'f')), '3');
+    assert.equal(encoding(d.fsm, 'f'), 'embstr');
+    assert.equal(show(d.read('GET', 'g')), '3');
+    assert.equal(encoding(d.fsm, 'g'), 'embstr');
+    assert.equal(encoding(d.fsm, 'reset'), 'int', 'INCR stores an int again');
     const image = d.fsm.snapshot().serialize();
+    assert.equal(image[4], 5, 'written as version 5');
     const copy = new KvStateMachine();
     copy.restore(image);
     assert.equal(encoding(copy, 'n'), 'raw');
+    assert.equal(encoding(copy, 'f'), 'embstr');
+    assert.equal(encoding(copy, 'g'), 'embstr');
     assert.equal(encoding(copy, 'plain'), 'int');
     assert.deepEqual(copy.merkle!.root().root, d.fsm.merkle!.root().root, 'not in the value');
-    // The same image as version 3 wrote it, before type 2 existed: plain strings only.
+    // The same image as versions 3 and 4 wrote it, before types 2 and 3 existed: plain
+    // strings only.
     const d3 = new FsmDriver();
     d3.run('SET', 'n', '123');
-    const v3 = Buffer.from(d3.fsm.snapshot().serialize());
-    assert.equal(v3[4], 4);
-    v3[4] = 3;
-    const old = new KvStateMachine();
-    old.restore(v3);
-    assert.equal(encoding(old, 'n'), 'int');
-    // ...and a type 2 string in a version 3 image is refused, not guessed at.
-    const forged = Buffer.from(image);
-    forged[4] = 3;
-    assert.throws(() => {
-      new KvStateMachine().restore(forged);
-    }, /invalid state machine snapshot/);
+    for (const version of [3, 4]) {
+      const older = Buffer.from(d3.fsm.snapshot().serialize());
+      older[4] = version;
+      const old = new KvStateMachine();
+      old.restore(older);
+      assert.equal(encoding(old, 'n'), 'int');
+    }
+    // ...and a type 2 string in a version 3 image, or a type 3 one in a version 4 image, is
+    // refused, not guessed at.
+    for (const [version, only] of [
+      [3, 'n'],
+      [4, 'f'],
+    ] as const) {
+      const one = new FsmDriver();
+      if (only === 'n') {
+        one.run('SET', 'n', '12');
+        one.run('APPEND', 'n', '3');
+      } else {
+        one.run('INCRBYFLOAT', 'f', '3');
+      }
+      const forged = Buffer.from(one.fsm.snapshot().serialize());
+      forged[4] = version;
+      assert.throws(() => {
+        new KvStateMachine().restore(forged);
+      }, /invalid state machine snapshot/);
+    }
   });
 });

@@ -352,14 +352,15 @@ function intEncoded(v: Buffer): bigint | undefined {
 
 /**
  * The encoding Redis would report for this value. Strings edited in place by APPEND or
- * SETRANGE stay "raw", as in Redis (StringValue.raw, part of the replicated state). Redis also
+ * SETRANGE stay "raw", and INCRBYFLOAT's results are never "int", as in Redis (StringEncoding,
+ * part of the replicated state). Redis also
  * remembers that a hash once converted stays "hashtable"; that one is derived from the content
  * alone here.
  */
 export function objectEncoding(v: Value): string {
   if (v.type === 'string') {
-    if (v.raw === true) return 'raw';
-    if (intEncoded(v.value) !== undefined) return 'int';
+    if (v.encoding === 'raw') return 'raw';
+    if (v.encoding === undefined && intEncoded(v.value) !== undefined) return 'int';
     return v.value.length <= 44 ? 'embstr' : 'raw';
   }
   return hashIsListpack(v.fields) ? 'listpack' : 'hashtable';

@@ -34,9 +34,9 @@ function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number
   ctx.db.set(key, { value: stringValue(value), expireAt, version: ctx.index });
 }
 
-/** `store` for a string edited in place in Redis (APPEND, SETRANGE): see StringValue.raw. */
+/** `store` for a string edited in place in Redis (APPEND, SETRANGE): see StringEncoding. */
 function storeEdited(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
-  ctx.db.set(key, { value: stringValue(value, true), expireAt, version: ctx.index });
+  ctx.db.set(key, { value: stringValue(value, 'raw'), expireAt, version: ctx.index });
 }
 
 /** The expiry option of SET or GETEX, checked only once all options have been parsed. */
@@ -271,7 +271,9 @@ function incrbyfloat(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const next = addF80(current, incr);
   if (next === 'overflow') return NAN_OR_INF;
   const text = Buffer.from(formatF80(next), 'latin1');
-  store(ctx, key, text, entry?.expireAt ?? 0);
+  // Never int-encoded in Redis, whatever it reads (see StringEncoding).
+  const expireAt = entry?.expireAt ?? 0;
+  ctx.db.set(key, { value: stringValue(text, 'string'), expireAt, version: ctx.index });
   return text;
 }
 
