@@ -57,6 +57,12 @@ export interface HashValue {
   readonly type: 'hash';
   /** Field (latin1 string of its bytes) -> value. Mutated in place by hash writes. */
   readonly fields: Map<string, Buffer>;
+  /**
+   * A write made Redis convert this hash to a hashtable (more than 512 fields, or a field or
+   * value over 64 bytes), which it never converts back: OBJECT ENCODING and HSCAN go by it.
+   * Not part of the value: proofs and comparisons ignore it.
+   */
+  hashtable?: true;
 }
 
 export type Value = StringValue | HashValue;

@@ -1,5 +1,5 @@
 import { memberContextOf, type MemberInfo } from './entry-codec.js';
-import { stringValue, type StoredEntry, type StringEncoding } from './keyspace.js';
+import { stringValue, type HashValue, type StoredEntry, type StringEncoding } from './keyspace.js';
 
 /**
  * The state machine image inside a Raft snapshot:
@@ -9,7 +9,8 @@ import { stringValue, type StoredEntry, type StringEncoding } from './keyspace.j
  *       u32 key length | key | u8 type | f64 expireAt | f64 version | value, where value is
  *       string (type 0; 2 for one Redis keeps raw, 3 for one it never int-encodes: see
  *       StringEncoding): u32 len | bytes;
- *       hash (type 1):   u32 field count | per field: u32 len | field | u32 len | value
+ *       hash (type 1, or 4 for one Redis converted to a hashtable, HashValue.hashtable):
+ *                        u32 field count | per field: u32 len | field | u32 len | value
  *   then per database: u32 tombstone count | per tombstone: u32 key length | key | f64 index
  *   then (version 3 and later) u8 1 | u32 length | the verifiable-state section
  *   (merkle-snapshot-codec.ts, which holds the state root), or u8 0 when the node keeps no
@@ -18,16 +19,16 @@ import { stringValue, type StoredEntry, type StringEncoding } from './keyspace.j
  * The member JSON is an array of MemberInfo; a learner the leader is to promote once it has
  * caught up carries `"autoPromote": true` (absent in images written before the flag existed).
  *
- * Version 4 images (no type 3), version 3 images (no type 2 either) and version 2 images (no
- * section either) are still read; a
+ * Version 4 images (no types 3 and 4), version 3 images (no type 2 either) and version 2
+ * images (no section either) are still read; a
  * version 2 image's state is restored unchecked and its root recomputed. The snapshot file
  * that wraps the image carries the checksum; this layer still checks its own structure so
  * that a bad image is refused rather than half-loaded.
  */
 const MAGIC = Buffer.from('RDKV', 'latin1');
 const VERSION = 5;
-/** The last version without strings of type 3. */
-const VERSION_WITHOUT_STRING_OBJECT = 4;
+/** The last version without types 3 and 4. */
+const VERSION_WITHOUT_ENCODINGS = 4;
 /** The last version without strings of type 2. */
 const VERSION_WITHOUT_RAW = 3;
 /** The last version without the verifiable-state section. */
@@ -36,6 +37,7 @@ const TYPE_STRING = 0;
 const TYPE_HASH = 1;
 const TYPE_RAW_STRING = 2;
 const TYPE_STRING_OBJECT = 3;
+const TYPE_HASHTABLE = 4;
 
 export interface SnapshotImage {
   readonly dbs: ReadonlyMap<string, StoredEntry>[];
@@ -88,7 +90,9 @@ export function freezeImage(image: SnapshotImage): FrozenImage {
       for (let i = 0; i < values.length; i++) {
         const e = values[i]!;
         if (e.value.type === 'hash') {
-          values[i] = { ...e, value: { type: 'hash', fields: new Map(e.value.fields) } };
+          const value: HashValue = { type: 'hash', fields: new Map(e.value.fields) };
+          if (e.value.hashtable === true) value.hashtable = true;
+          values[i] = { ...e, value };
         }
       }
       return { keys, values };
@@ -240,7 +244,9 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       out.reserve(4 + k.length + 1 + 8 + 8 + 4 + (v.type === 'string' ? v.value.length : 0));
       out.u32(k.length);
       out.latin1(k);
-      out.u8(v.type === 'hash' ? TYPE_HASH : stringType(v.encoding));
+      out.u8(
+        v.type === 'string' ? stringType(v.encoding) : v.hashtable === true ? TYPE_HASHTABLE : TYPE_HASH,
+      );
       out.f64(e.expireAt);
       out.f64(e.version);
       if (v.type === 'string') {
@@ -364,9 +370,12 @@ export function readSnapshot(data: Uint8Array): {
         db.set(key, { value: stringValue(bytes()), expireAt, version });
       } else if (type === TYPE_RAW_STRING && format > VERSION_WITHOUT_RAW) {
         db.set(key, { value: stringValue(bytes(), 'raw'), expireAt, version });
-      } else if (type === TYPE_STRING_OBJECT && format > VERSION_WITHOUT_STRING_OBJECT) {
+      } else if (type === TYPE_STRING_OBJECT && format > VERSION_WITHOUT_ENCODINGS) {
         db.set(key, { value: stringValue(bytes(), 'string'), expireAt, version });
-      } else if (type === TYPE_HASH) {
+      } else if (
+        type === TYPE_HASH ||
+        (type === TYPE_HASHTABLE && format > VERSION_WITHOUT_ENCODINGS)
+      ) {
         need(4);
         const count = buf.readUInt32BE(off);
         off += 4;
@@ -375,7 +384,9 @@ export function readSnapshot(data: Uint8Array): {
           const field = bytes().toString('latin1');
           fields.set(field, bytes());
         }
-        db.set(key, { value: { type: 'hash', fields }, expireAt, version });
+        const value: HashValue = { type: 'hash', fields };
+        if (type === TYPE_HASHTABLE) value.hashtable = true;
+        db.set(key, { value, expireAt, version });
       } else {
         throw new SnapshotFormatError(`unknown value type ${type}`);
       }

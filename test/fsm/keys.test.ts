@@ -763,6 +763,25 @@ describe('OBJECT', () => {
     assert.equal(run(c, 'object', 'encoding', 'w'), 'hashtable');
   });
 
+  // Checked side by side with redis-server 7.0.15: a hash converted to a hashtable stays one
+  // when it shrinks back, COPY keeps that, and HSETNX on a field it holds converts nothing.
+  it('keeps a hash converted to hashtable a hashtable, as Redis never converts back', () => {
+    const c = ctx();
+    hashOf(c, 'v', 'f', 'x', 'g', 'y'.repeat(65));
+    exec(c, 'HDEL', 'v', 'g');
+    assert.equal(run(c, 'OBJECT', 'ENCODING', 'v'), 'hashtable');
+    exec(c, 'COPY', 'v', 'v2');
+    assert.equal(run(c, 'OBJECT', 'ENCODING', 'v2'), 'hashtable');
+    hashOf(c, 'big', ...Array.from({ length: 513 }, (_, i) => [`f${i}`, 'v']).flat());
+    exec(c, 'HDEL', 'big', 'f1', 'f2');
+    assert.equal(run(c, 'OBJECT', 'ENCODING', 'big'), 'hashtable');
+    hashOf(c, 's', 'a', '1');
+    assert.equal(run(c, 'HSETNX', 's', 'a', 'z'.repeat(65)), 0);
+    assert.equal(run(c, 'OBJECT', 'ENCODING', 's'), 'listpack');
+    exec(c, 'HINCRBYFLOAT', 's', 'b', '1');
+    assert.equal(run(c, 'OBJECT', 'ENCODING', 's'), 'listpack');
+  });
+
   it('answers nil for a missing key, and REFCOUNT, FREQ and IDLETIME as Redis', () => {
     const c = ctx();
     putString(c, 'small', '9999');

@@ -12,7 +12,10 @@ function contents(fsm: KvStateMachine): unknown[] {
     value:
       e.value.type === 'string'
         ? { encoding: e.value.encoding, bytes: e.value.value.toString('hex') }
-        : [...e.value.fields].sort().map(([f, v]) => [f, v.toString('hex')]),
+        : {
+            hashtable: e.value.hashtable === true,
+            fields: [...e.value.fields].sort().map(([f, v]) => [f, v.toString('hex')]),
+          },
   });
   return fsm.dbs.map((db) => ({
     entries: [...db.entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, e]) => [k, show(e)]),
@@ -36,6 +39,9 @@ describe('snapshot images', () => {
       d.runIn(2, 'EXPIRE', `k${i * 3 + 2}:`.repeat(1 + ((i * 3 + 2) % 30)), '500');
     d.run('APPEND', 'k3:'.repeat(4), 'tail');
     d.run('INCRBYFLOAT', 'float', '2.5');
+    // A hash Redis converted to a hashtable, small again: it stays a hashtable.
+    d.run('HSET', 'converted', 'f', 'x', 'g', 'y'.repeat(65));
+    d.run('HDEL', 'converted', 'g');
     const huge = 3 * 1024 * 1024 + 5;
     d.run('SET', 'huge', Buffer.alloc(huge, 7));
 
@@ -52,5 +58,16 @@ describe('snapshot images', () => {
     copy.restore(image);
     assert.deepEqual(contents(copy), contents(d.fsm));
     assert.deepEqual(copy.merkle!.root().root, d.fsm.merkle!.root().root);
+  });
+
+  it('refuse a hashtable hash (type 4) in a version 4 image, which cannot hold one', () => {
+    const d = new FsmDriver();
+    d.run('HSET', 'converted', 'g', 'y'.repeat(65));
+    const forged = Buffer.from(d.fsm.snapshot().serialize());
+    assert.equal(forged[4], 5);
+    forged[4] = 4;
+    assert.throws(() => {
+      new KvStateMachine().restore(forged);
+    }, /invalid state machine snapshot/);
   });
 });

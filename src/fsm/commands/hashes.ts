@@ -19,7 +19,7 @@ import {
 import { bulk, command, intReply, lookupWrite, outOfRange, parseLongLong } from './args.js';
 import { upper, type CommandContext, type CommandDef } from './context.js';
 import { addF80, f80FromBigInt, formatF80, parseF80, type F80 } from './float80.js';
-import { hashIsListpack } from './keys.js';
+import { HASH_MAX_LISTPACK_ENTRIES, hashIsListpackEncoded, outgrowsListpack } from './keys.js';
 import {
   INVALID_CURSOR,
   parseCursor,
@@ -69,19 +69,23 @@ function fieldsForWrite(existing: HashEntry | undefined): Map<string, Buffer> {
 
 /**
  * Records a write of the hash at `key`: stores the entry with this index as its version and
- * the existing expiry, or deletes the key if the hash is now empty.
+ * the existing expiry, or deletes the key if the hash is now empty. `outgrew`: a field or
+ * value written is too long for a listpack (outgrowsListpack); with too many fields too, the
+ * hash becomes a hashtable for good, as in Redis.
  */
 function commit(
   ctx: CommandContext,
   key: string,
   existing: HashEntry | undefined,
   fields: Map<string, Buffer>,
+  outgrew = false,
 ): void {
   if (fields.size === 0) {
     ctx.db.delete(key);
     return;
   }
   const value: HashValue = existing?.value ?? { type: 'hash', fields };
+  if (outgrew || fields.size > HASH_MAX_LISTPACK_ENTRIES) value.hashtable = true;
   ctx.db.set(key, { value, expireAt: existing?.expireAt ?? 0, version: ctx.index });
 }
 
@@ -100,12 +104,14 @@ function setFields(
   if (h instanceof CommandError) return h;
   const fields = fieldsForWrite(h);
   let added = 0;
+  let outgrew = false;
   for (let i = 2; i < argv.length; i += 2) {
     const field = keyOf(argv[i]!);
     if (!fields.has(field)) added++;
     fields.set(field, argv[i + 1]!);
+    if (outgrowsListpack(field, argv[i + 1]!)) outgrew = true;
   }
-  commit(ctx, key, h, fields);
+  commit(ctx, key, h, fields, outgrew);
   return added;
 }
 
@@ -126,7 +132,7 @@ function hsetnx(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (h?.value.fields.has(field)) return 0;
   const fields = fieldsForWrite(h);
   fields.set(field, argv[3]!);
-  commit(ctx, key, h, fields);
+  commit(ctx, key, h, fields, outgrowsListpack(field, argv[3]!));
   return 1;
 }
 
@@ -162,8 +168,9 @@ function hincrby(ctx: CommandContext, argv: readonly Buffer[]): Result {
     return new CommandError('ERR increment or decrement would overflow');
   }
   const fields = fieldsForWrite(h);
-  fields.set(field, Buffer.from(sum.toString(), 'latin1'));
-  commit(ctx, key, h, fields);
+  const text = Buffer.from(sum.toString(), 'latin1');
+  fields.set(field, text);
+  commit(ctx, key, h, fields, outgrowsListpack(field, text));
   return intReply(sum);
 }
 
@@ -195,7 +202,7 @@ function hincrbyfloat(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const text = Buffer.from(formatF80(sum), 'latin1');
   const fields = fieldsForWrite(h);
   fields.set(field, text);
-  commit(ctx, key, h, fields);
+  commit(ctx, key, h, fields, outgrowsListpack(field, text));
   return text;
 }
 
@@ -333,7 +340,7 @@ function hscan(ctx: CommandContext, argv: readonly Buffer[]): Result {
     out.push(bulk(f));
     if (!opts.noValues) out.push(v);
   };
-  if (hashIsListpack(fields)) {
+  if (hashIsListpackEncoded(h.value)) {
     for (const [f, v] of fields) emit(f, v);
     return scanReply(0, out);
   }

@@ -6,7 +6,7 @@
  * holds the same keys at the same index. No write's result or effect depends on the
  * iteration order of a Map: after a snapshot restore that order may differ between nodes.
  */
-import { keyOf, type Keyspace, type StoredEntry, type Value } from '../keyspace.js';
+import { keyOf, type HashValue, type Keyspace, type StoredEntry, type Value } from '../keyspace.js';
 import { CommandError, NOT_INTEGER, OK, SYNTAX_ERROR, Status, type Result } from '../result.js';
 import {
   arityOk,
@@ -42,7 +42,11 @@ const SECONDS_MIN = INT64_MIN / 1000n;
 /** A copy of a value that shares nothing mutable with the original. */
 function cloneValue(v: Value): Value {
   // Buffers are never mutated in place, so a string copy may share its Buffer.
-  return v.type === 'string' ? v : { type: 'hash', fields: new Map(v.fields) };
+  // COPY keeps the encoding, as Redis's duplicate of a hash does.
+  if (v.type === 'string') return v;
+  const copy: HashValue = { type: 'hash', fields: new Map(v.fields) };
+  if (v.hashtable === true) copy.hashtable = true;
+  return copy;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -353,9 +357,8 @@ function intEncoded(v: Buffer): bigint | undefined {
 /**
  * The encoding Redis would report for this value. Strings edited in place by APPEND or
  * SETRANGE stay "raw", and INCRBYFLOAT's results are never "int", as in Redis (StringEncoding,
- * part of the replicated state). Redis also
- * remembers that a hash once converted stays "hashtable"; that one is derived from the content
- * alone here.
+ * part of the replicated state), as does a hash once converted to a hashtable
+ * (HashValue.hashtable).
  */
 export function objectEncoding(v: Value): string {
   if (v.type === 'string') {
@@ -363,7 +366,17 @@ export function objectEncoding(v: Value): string {
     if (v.encoding === undefined && intEncoded(v.value) !== undefined) return 'int';
     return v.value.length <= 44 ? 'embstr' : 'raw';
   }
-  return hashIsListpack(v.fields) ? 'listpack' : 'hashtable';
+  return hashIsListpackEncoded(v) ? 'listpack' : 'hashtable';
+}
+
+/** Whether Redis would hold this hash as a listpack now (see HashValue.hashtable). */
+export function hashIsListpackEncoded(v: HashValue): boolean {
+  return v.hashtable !== true && hashIsListpack(v.fields);
+}
+
+/** Whether writing `field` and `value` makes Redis convert a listpack hash to a hashtable. */
+export function outgrowsListpack(field: string, value: Buffer): boolean {
+  return field.length > HASH_MAX_LISTPACK_VALUE || value.length > HASH_MAX_LISTPACK_VALUE;
 }
 
 /**
