@@ -9,7 +9,13 @@ import {
   type TransactionPayload,
   type WatchedKey,
 } from './entry-codec.js';
-import { Keyspace, keyOf, type KeyObserver, type StoredEntry } from './keyspace.js';
+import {
+  Keyspace,
+  keyOf,
+  type KeyObserver,
+  type StoredEntry,
+  type StringValue,
+} from './keyspace.js';
 import { MerkleState, type PreparedRestore } from './merkle-state.js';
 import { CommandError, wrongArity, type Result } from './result.js';
 import {
@@ -191,6 +197,7 @@ export class KvStateMachine implements StateMachine<Result> {
     cmd: QueuedCommand,
     index: number,
     random: (bound: number) => number = NO_RANDOM,
+    argumentValues?: Set<StringValue>,
   ): Result {
     // Internal commands (the leader's expiry sweep) are allowed from the log only.
     const d = commandDefOf(cmd.argv, true);
@@ -204,6 +211,7 @@ export class KvStateMachine implements StateMachine<Result> {
       now: this.clock,
       index,
       random,
+      argumentValues,
     };
     this.writeClock.index = index;
     return d.fn(ctx, cmd.argv);
@@ -214,10 +222,11 @@ export class KvStateMachine implements StateMachine<Result> {
     // A read inside a transaction runs in the log, on every replica: RANDOMKEY and
     // HRANDFIELD draw from a generator seeded by the entry's index, so all replicas agree.
     const random = seededRandom(index);
+    const argumentValues = new Set<StringValue>();
     const results: Result[] = [];
     for (const cmd of tx.commands) {
       const kind = COMMAND_DEFS.get(cmd.argv[0]?.toString('latin1').toLowerCase() ?? '')?.kind;
-      results.push(this.run(cmd, index, kind === 'read' ? random : NO_RANDOM));
+      results.push(this.run(cmd, index, kind === 'read' ? random : NO_RANDOM, argumentValues));
     }
     return results;
   }

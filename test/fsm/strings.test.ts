@@ -181,6 +181,56 @@ describe('string commands', () => {
     );
   });
 
+  // Captured from redis-server 7.0.15: in EXEC, a value a command of the transaction stored
+  // from its own arguments has a second reference (the queued command's), shared integers
+  // excepted; COPY makes an object of its own; after EXEC, one reference again.
+  it('OBJECT REFCOUNT inside EXEC counts the arguments of queued commands, as Redis does', () => {
+    const d = new FsmDriver();
+    const replies = d.transaction(
+      [],
+      [
+        ['SET', 'a', '5'],
+        ['SET', 'b', '12345'],
+        ['SET', 'c', 'xyz'],
+        ['MSET', 'd', '1', 'e', 'hello'],
+        ['GETSET', 'c', '77777'],
+        ['OBJECT', 'REFCOUNT', 'a'],
+        ['OBJECT', 'REFCOUNT', 'b'],
+        ['OBJECT', 'REFCOUNT', 'c'],
+        ['OBJECT', 'REFCOUNT', 'd'],
+        ['OBJECT', 'REFCOUNT', 'e'],
+        ['COPY', 'e', 'e2'],
+        ['OBJECT', 'REFCOUNT', 'e2'],
+        ['RENAME', 'e', 'e3'],
+        ['OBJECT', 'REFCOUNT', 'e3'],
+        ['SETEX', 't', '100', 'abc'],
+        ['OBJECT', 'REFCOUNT', 't'],
+        ['APPEND', 'newk', 'xyz'],
+        ['OBJECT', 'REFCOUNT', 'newk'],
+        ['SETNX', 'nx', 'v'],
+        ['OBJECT', 'REFCOUNT', 'nx'],
+        ['SET', 'g', 'v', 'GET'],
+        ['OBJECT', 'REFCOUNT', 'g'],
+        ['INCR', 'b'],
+        ['OBJECT', 'REFCOUNT', 'b'],
+        ['INCRBYFLOAT', 'f', '3'],
+        ['OBJECT', 'REFCOUNT', 'f'],
+      ],
+    );
+    const refcounts = (show(replies) as unknown[]).filter((_, i) =>
+      [5, 6, 7, 8, 9, 11, 13, 15, 17, 19, 21, 23, 25].includes(i),
+    );
+    // (INCRBYFLOAT's result joins its arguments: Redis replicates it as a SET of it.)
+    assert.deepEqual(refcounts, [2147483647, 2, 2, 2147483647, 2, 1, 2, 2, 2, 2, 2, 1, 2]);
+    // After EXEC, only the state holds the values.
+    assert.equal(show(d.read('OBJECT', 'REFCOUNT', 'c')), 1);
+    assert.equal(
+      show(d.read('OBJECT', 'REFCOUNT', 'f')),
+      1,
+      'an INCRBYFLOAT result is no shared integer',
+    );
+  });
+
   it('a string edited in place stays raw, and an INCRBYFLOAT result is never int, through a snapshot; older images still load', () => {
     const d = new FsmDriver();
     d.run('SET', 'n', '12');

@@ -1,4 +1,4 @@
-import type { Keyspace, StoredEntry, Value } from '../keyspace.js';
+import type { Keyspace, StoredEntry, StringValue, Value } from '../keyspace.js';
 import { CommandError, WRONGTYPE, type Result } from '../result.js';
 
 /** What a command sees while it runs. */
@@ -13,6 +13,12 @@ export interface CommandContext {
   readonly index: number;
   /** Reads only: local randomness (RANDOMKEY, HRANDFIELD). Writes never draw random numbers. */
   readonly random: (bound: number) => number;
+  /**
+   * Inside a transaction: the string values its commands stored from their own arguments
+   * (SET, MSET, GETSET, ...). Redis keeps every queued command's arguments until EXEC ends,
+   * so such a value has a second reference meanwhile, which OBJECT REFCOUNT shows.
+   */
+  readonly argumentValues?: Set<StringValue>;
 }
 
 export type CommandFn = (ctx: CommandContext, argv: readonly Buffer[]) => Result;

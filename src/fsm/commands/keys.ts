@@ -6,7 +6,14 @@
  * holds the same keys at the same index. No write's result or effect depends on the
  * iteration order of a Map: after a snapshot restore that order may differ between nodes.
  */
-import { keyOf, type HashValue, type Keyspace, type StoredEntry, type Value } from '../keyspace.js';
+import {
+  keyOf,
+  stringValue,
+  type HashValue,
+  type Keyspace,
+  type StoredEntry,
+  type Value,
+} from '../keyspace.js';
 import { CommandError, NOT_INTEGER, OK, SYNTAX_ERROR, Status, type Result } from '../result.js';
 import {
   arityOk,
@@ -42,8 +49,10 @@ const SECONDS_MIN = INT64_MIN / 1000n;
 /** A copy of a value that shares nothing mutable with the original. */
 function cloneValue(v: Value): Value {
   // Buffers are never mutated in place, so a string copy may share its Buffer.
-  // COPY keeps the encoding, as Redis's duplicate of a hash does.
-  if (v.type === 'string') return v;
+  // A copy of its own (Redis duplicates the object, so OBJECT REFCOUNT sees one reference),
+  // sharing the Buffer, which is never mutated in place; COPY keeps the encoding, as Redis's
+  // duplicate does.
+  if (v.type === 'string') return stringValue(v.value, v.encoding);
   const copy: HashValue = { type: 'hash', fields: new Map(v.fields) };
   if (v.hashtable === true) copy.hashtable = true;
   return copy;
@@ -443,8 +452,11 @@ function object(ctx: CommandContext, argv: readonly Buffer[]): Result {
       return 0;
     default: {
       if (e.value.type !== 'string') return 1;
-      const n = intEncoded(e.value.value);
-      return n !== undefined && n >= 0n && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+      if (objectEncoding(e.value) === 'int') {
+        const n = intEncoded(e.value.value)!;
+        if (n >= 0n && n < SHARED_INTEGERS) return SHARED_REFCOUNT;
+      }
+      return ctx.argumentValues?.has(e.value) === true ? 2 : 1;
     }
   }
 }

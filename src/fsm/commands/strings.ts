@@ -34,6 +34,16 @@ function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number
   ctx.db.set(key, { value: stringValue(value), expireAt, version: ctx.index });
 }
 
+/**
+ * `store` for a value that is one of the command's own arguments, which Redis stores as the
+ * very object it parsed (see CommandContext.argumentValues).
+ */
+function storeArgument(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
+  const v = stringValue(value);
+  ctx.db.set(key, { value: v, expireAt, version: ctx.index });
+  ctx.argumentValues?.add(v);
+}
+
 /** `store` for a string edited in place in Redis (APPEND, SETRANGE): see StringEncoding. */
 function storeEdited(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
   ctx.db.set(key, { value: stringValue(value, 'raw'), expireAt, version: ctx.index });
@@ -125,7 +135,7 @@ function set(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (argv.length === 3) {
     // Nearly every SET: no option to parse, and nothing to read first (the value replaces
     // whatever the key held, of any type, and its expiry with it).
-    store(ctx, keyOf(argv[1]!), argv[2]!, 0);
+    storeArgument(ctx, keyOf(argv[1]!), argv[2]!, 0);
     return OK;
   }
   const o = parseStringOptions(argv, false);
@@ -137,14 +147,19 @@ function set(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (o.get && old !== undefined && old.value.type !== 'string') return WRONGTYPE;
   const previous: Result = o.get ? (old?.value.type === 'string' ? old.value.value : null) : null;
   if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return o.get ? previous : null;
-  store(ctx, key, argv[2]!, expireAt ?? (o.keepTtl && old !== undefined ? old.expireAt : 0));
+  storeArgument(
+    ctx,
+    key,
+    argv[2]!,
+    expireAt ?? (o.keepTtl && old !== undefined ? old.expireAt : 0),
+  );
   return o.get ? previous : OK;
 }
 
 function setnx(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const key = keyOf(argv[1]!);
   if (ctx.db.get(key, ctx.now) !== undefined) return 0;
-  store(ctx, key, argv[2]!, 0);
+  storeArgument(ctx, key, argv[2]!, 0);
   return 1;
 }
 
@@ -152,7 +167,7 @@ function setexLike(seconds: boolean, cmd: string) {
   return (ctx: CommandContext, argv: readonly Buffer[]): Result => {
     const expireAt = expireAtMs(ctx, { arg: argv[2]!, seconds, absolute: false }, cmd);
     if (expireAt instanceof CommandError) return expireAt;
-    store(ctx, keyOf(argv[1]!), argv[3]!, expireAt);
+    storeArgument(ctx, keyOf(argv[1]!), argv[3]!, expireAt);
     return OK;
   };
 }
@@ -167,7 +182,7 @@ function getset(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const key = keyOf(argv[1]!);
   const { entry, error } = lookup(ctx, key, 'string');
   if (error !== undefined) return error;
-  store(ctx, key, argv[2]!, 0);
+  storeArgument(ctx, key, argv[2]!, 0);
   return entry === undefined ? null : entry.value.value;
 }
 
@@ -215,7 +230,7 @@ function mget(ctx: CommandContext, argv: readonly Buffer[]): Result {
 
 function mset(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (argv.length % 2 === 0) return wrongArity(argv[0]!.toString('latin1'));
-  for (let i = 1; i < argv.length; i += 2) store(ctx, keyOf(argv[i]!), argv[i + 1]!, 0);
+  for (let i = 1; i < argv.length; i += 2) storeArgument(ctx, keyOf(argv[i]!), argv[i + 1]!, 0);
   return OK;
 }
 
@@ -224,7 +239,7 @@ function msetnx(ctx: CommandContext, argv: readonly Buffer[]): Result {
   for (let i = 1; i < argv.length; i += 2) {
     if (ctx.db.get(keyOf(argv[i]!), ctx.now) !== undefined) return 0;
   }
-  for (let i = 1; i < argv.length; i += 2) store(ctx, keyOf(argv[i]!), argv[i + 1]!, 0);
+  for (let i = 1; i < argv.length; i += 2) storeArgument(ctx, keyOf(argv[i]!), argv[i + 1]!, 0);
   return 1;
 }
 
@@ -271,9 +286,13 @@ function incrbyfloat(ctx: CommandContext, argv: readonly Buffer[]): Result {
   const next = addF80(current, incr);
   if (next === 'overflow') return NAN_OR_INF;
   const text = Buffer.from(formatF80(next), 'latin1');
-  // Never int-encoded in Redis, whatever it reads (see StringEncoding).
+  // Never int-encoded in Redis, whatever it reads (see StringEncoding). Redis also puts the
+  // result in the command's arguments (it replicates the command as a SET of it), so inside
+  // EXEC it counts like a stored argument (CommandContext.argumentValues).
   const expireAt = entry?.expireAt ?? 0;
-  ctx.db.set(key, { value: stringValue(text, 'string'), expireAt, version: ctx.index });
+  const value = stringValue(text, 'string');
+  ctx.db.set(key, { value, expireAt, version: ctx.index });
+  ctx.argumentValues?.add(value);
   return text;
 }
 
@@ -285,7 +304,7 @@ function append(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (old !== undefined && old.length + argv[2]!.length > MAX_STRING_BYTES) return TOO_BIG;
   if (old === undefined) {
     // A new key: Redis stores the argument as any SET would.
-    store(ctx, key, argv[2]!, 0);
+    storeArgument(ctx, key, argv[2]!, 0);
     return argv[2]!.length;
   }
   const value = Buffer.concat([old, argv[2]!]);
