@@ -91,6 +91,8 @@ const VALUES: readonly Arg[] = [
   'nan',
   '0x10',
   'x'.repeat(60),
+  // Past a listpack's 64 bytes: a hash given it becomes a hashtable for good; and a raw string.
+  'y'.repeat(65),
   '\u00fcn\u00efc\u00f8de',
   Buffer.from([0x00, 0x0d, 0x0a, 0xff, 0x80]),
 ];
