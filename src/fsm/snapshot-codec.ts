@@ -245,7 +245,11 @@ function* imageWriter(image: FrozenImage, sliceKeys: number): Generator<undefine
       out.u32(k.length);
       out.latin1(k);
       out.u8(
-        v.type === 'string' ? stringType(v.encoding) : v.hashtable === true ? TYPE_HASHTABLE : TYPE_HASH,
+        v.type === 'string'
+          ? stringType(v.encoding)
+          : v.hashtable === true
+            ? TYPE_HASHTABLE
+            : TYPE_HASH,
       );
       out.f64(e.expireAt);
       out.f64(e.version);
