@@ -451,7 +451,7 @@ export class CommandDispatcher implements Dispatcher {
         continue;
       }
       const outcome = LOCAL_COMMANDS.get(name)!.fn(
-        { conn, kv: this.kv, db: q.db, server: this.server },
+        { conn, kv: this.kv, db: q.db, server: this.server, inExec: true },
         q.argv,
       );
       replies.push((w) => emitOutcome(w, outcome));

@@ -67,6 +67,8 @@ export interface LocalContext {
   readonly kv: KvService;
   readonly db: number;
   readonly server: ServerInfo;
+  /** Run by EXEC, as a queued command (a few answer differently there, as in Redis). */
+  readonly inExec?: boolean;
 }
 
 export type LocalFn = (ctx: LocalContext, argv: Buffer[]) => Outcome;
@@ -866,7 +868,9 @@ function bgsave(ctx: LocalContext, argv: Buffer[]): Outcome {
     // Nothing to tell a client that has had its reply: the node logs a snapshot that fails to
     // be written, and one refused up front (nothing applied yet, the node stopping) is no loss.
   });
-  return emit((w) => w.simple(`Background saving ${running ? 'scheduled' : 'started'}`));
+  // Inside EXEC Redis never starts a save, it schedules one, and says so.
+  const scheduled = running || ctx.inExec === true;
+  return emit((w) => w.simple(`Background saving ${scheduled ? 'scheduled' : 'started'}`));
 }
 
 function time(): Outcome {
