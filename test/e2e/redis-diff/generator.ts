@@ -369,6 +369,20 @@ const KEY_GENS: readonly Gen[] = [
     return { argv };
   },
   (r) => ({ argv: ['MOVE', k(r), r.pick(DBS)] }),
+  (r) => ({
+    argv: [
+      'COPY',
+      k(r),
+      k(r),
+      ...r.pick<Arg[]>([
+        [],
+        ['REPLACE'],
+        ['DB', r.pick(DBS)],
+        ['DB', r.pick(DBS), 'REPLACE'],
+        ['BOGUS'],
+      ]),
+    ],
+  }),
   (r) => ({ argv: ['SWAPDB', r.pick(DBS), r.pick(DBS)] }),
   (r) => ({ argv: ['KEYS', r.pick(PATTERNS)], mode: 'set' }),
   (r) => {
