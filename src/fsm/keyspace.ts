@@ -65,6 +65,16 @@ export interface HashValue {
   hashtable?: true;
 }
 
+/** A hash value; `hashtable` once Redis has converted it (see HashValue.hashtable). */
+export function hashValue(fields: Map<string, Buffer>, hashtable = false): HashValue {
+  return hashtable ? { type: 'hash', fields, hashtable: true } : { type: 'hash', fields };
+}
+
+/** A copy of a hash value that shares nothing mutable with it, encoding included. */
+export function copyHash(v: HashValue): HashValue {
+  return hashValue(new Map(v.fields), v.hashtable === true);
+}
+
 export type Value = StringValue | HashValue;
 export type ValueType = Value['type'];
 

@@ -1,5 +1,11 @@
 import { memberContextOf, type MemberInfo } from './entry-codec.js';
-import { stringValue, type HashValue, type StoredEntry, type StringEncoding } from './keyspace.js';
+import {
+  copyHash,
+  hashValue,
+  stringValue,
+  type StoredEntry,
+  type StringEncoding,
+} from './keyspace.js';
 
 /**
  * The state machine image inside a Raft snapshot:
@@ -90,9 +96,7 @@ export function freezeImage(image: SnapshotImage): FrozenImage {
       for (let i = 0; i < values.length; i++) {
         const e = values[i]!;
         if (e.value.type === 'hash') {
-          const value: HashValue = { type: 'hash', fields: new Map(e.value.fields) };
-          if (e.value.hashtable === true) value.hashtable = true;
-          values[i] = { ...e, value };
+          values[i] = { ...e, value: copyHash(e.value) };
         }
       }
       return { keys, values };
@@ -388,9 +392,7 @@ export function readSnapshot(data: Uint8Array): {
           const field = bytes().toString('latin1');
           fields.set(field, bytes());
         }
-        const value: HashValue = { type: 'hash', fields };
-        if (type === TYPE_HASHTABLE) value.hashtable = true;
-        db.set(key, { value, expireAt, version });
+        db.set(key, { value: hashValue(fields, type === TYPE_HASHTABLE), expireAt, version });
       } else {
         throw new SnapshotFormatError(`unknown value type ${type}`);
       }

@@ -443,18 +443,10 @@ export class CommandDispatcher implements Dispatcher {
         replies.push((w) => w.ok());
         continue;
       }
-      if (name === 'hello') {
-        // Run as its reply is written, as Redis does: a protocol switch applies from this
-        // reply on, and the replies before it stay in the protocol they were queued under.
-        const ctx = { conn, kv: this.kv, db: q.db, server: this.server };
-        replies.push((w) => emitOutcome(w, LOCAL_COMMANDS.get(name)!.fn(ctx, q.argv)));
-        continue;
-      }
-      const outcome = LOCAL_COMMANDS.get(name)!.fn(
-        { conn, kv: this.kv, db: q.db, server: this.server, inExec: true },
-        q.argv,
-      );
-      replies.push((w) => emitOutcome(w, outcome));
+      // Run in order as the replies are written, as Redis runs them: HELLO's protocol switch
+      // applies from its own reply on, the replies before it stay in the old protocol.
+      const ctx = { conn, kv: this.kv, db: q.db, server: this.server, inExec: true };
+      replies.push((w) => emitOutcome(w, LOCAL_COMMANDS.get(name)!.fn(ctx, q.argv)));
     }
     return (w) => {
       w.arrayHeader(replies.length);

@@ -6,7 +6,7 @@
  * deleted. Reads return fields in the map's order, which, like Redis's listpack order, is
  * insertion order on a node that built the hash itself; no write depends on that order.
  */
-import { keyOf, type HashValue, type StoredEntry } from '../keyspace.js';
+import { hashValue, keyOf, type HashValue, type StoredEntry } from '../keyspace.js';
 import {
   CommandError,
   NOT_INTEGER,
@@ -84,7 +84,7 @@ function commit(
     ctx.db.delete(key);
     return;
   }
-  const value: HashValue = existing?.value ?? { type: 'hash', fields };
+  const value: HashValue = existing?.value ?? hashValue(fields);
   if (outgrew || fields.size > HASH_MAX_LISTPACK_ENTRIES) value.hashtable = true;
   ctx.db.set(key, { value, expireAt: existing?.expireAt ?? 0, version: ctx.index });
 }

@@ -7,6 +7,7 @@
  * iteration order of a Map: after a snapshot restore that order may differ between nodes.
  */
 import {
+  copyHash,
   keyOf,
   stringValue,
   type HashValue,
@@ -48,14 +49,10 @@ const SECONDS_MIN = INT64_MIN / 1000n;
 
 /** A copy of a value that shares nothing mutable with the original. */
 function cloneValue(v: Value): Value {
-  // Buffers are never mutated in place, so a string copy may share its Buffer.
-  // A copy of its own (Redis duplicates the object, so OBJECT REFCOUNT sees one reference),
-  // sharing the Buffer, which is never mutated in place; COPY keeps the encoding, as Redis's
-  // duplicate does.
-  if (v.type === 'string') return stringValue(v.value, v.encoding);
-  const copy: HashValue = { type: 'hash', fields: new Map(v.fields) };
-  if (v.hashtable === true) copy.hashtable = true;
-  return copy;
+  // A string value of its own (Redis duplicates the object, so OBJECT REFCOUNT sees one
+  // reference) may share the Buffer, which is never mutated in place. COPY keeps the
+  // encoding, as Redis's duplicate does.
+  return v.type === 'string' ? stringValue(v.value, v.encoding) : copyHash(v);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,10 +449,9 @@ function object(ctx: CommandContext, argv: readonly Buffer[]): Result {
       return 0;
     default: {
       if (e.value.type !== 'string') return 1;
-      if (objectEncoding(e.value) === 'int') {
-        const n = intEncoded(e.value.value)!;
-        if (n >= 0n && n < SHARED_INTEGERS) return SHARED_REFCOUNT;
-      }
+      // Only a string stored as any SET would can be one of Redis's shared integers.
+      const n = e.value.encoding === undefined ? intEncoded(e.value.value) : undefined;
+      if (n !== undefined && n >= 0n && n < SHARED_INTEGERS) return SHARED_REFCOUNT;
       return ctx.argumentValues?.has(e.value) === true ? 2 : 1;
     }
   }

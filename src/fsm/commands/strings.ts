@@ -1,4 +1,4 @@
-import { keyOf, stringValue } from '../keyspace.js';
+import { keyOf, stringValue, type StringEncoding } from '../keyspace.js';
 import {
   CommandError,
   NOT_INTEGER,
@@ -38,8 +38,14 @@ function store(ctx: CommandContext, key: string, value: Buffer, expireAt: number
  * `store` for a value that is one of the command's own arguments, which Redis stores as the
  * very object it parsed (see CommandContext.argumentValues).
  */
-function storeArgument(ctx: CommandContext, key: string, value: Buffer, expireAt: number): void {
-  const v = stringValue(value);
+function storeArgument(
+  ctx: CommandContext,
+  key: string,
+  value: Buffer,
+  expireAt: number,
+  encoding?: StringEncoding,
+): void {
+  const v = stringValue(value, encoding);
   ctx.db.set(key, { value: v, expireAt, version: ctx.index });
   ctx.argumentValues?.add(v);
 }
@@ -287,12 +293,9 @@ function incrbyfloat(ctx: CommandContext, argv: readonly Buffer[]): Result {
   if (next === 'overflow') return NAN_OR_INF;
   const text = Buffer.from(formatF80(next), 'latin1');
   // Never int-encoded in Redis, whatever it reads (see StringEncoding). Redis also puts the
-  // result in the command's arguments (it replicates the command as a SET of it), so inside
-  // EXEC it counts like a stored argument (CommandContext.argumentValues).
-  const expireAt = entry?.expireAt ?? 0;
-  const value = stringValue(text, 'string');
-  ctx.db.set(key, { value, expireAt, version: ctx.index });
-  ctx.argumentValues?.add(value);
+  // result in the command's arguments (it replicates the command as a SET of it), so it is
+  // stored like one.
+  storeArgument(ctx, key, text, entry?.expireAt ?? 0, 'string');
   return text;
 }
 
