@@ -1,7 +1,8 @@
 # The Redraft server image: `docker build -t redraft:0.1.0 .`
 #
 # Two stages on the same Debian slim Node image, so that native modules built or fetched in the
-# first (classic-level's LevelDB binding) load in the second. The runtime stage holds only the
+# first (classic-level's LevelDB binding, and the Merkle tree's SHA-256 from native/sha256.c)
+# load in the second. The runtime stage holds only the
 # compiled server, the .proto files it loads at start and the production dependencies, runs as
 # an unprivileged user, and writes nothing outside its data directory: it works with a
 # read-only root filesystem (the Helm chart mounts the data volume at /var/lib/redraft).
@@ -14,7 +15,14 @@ RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild --no-audit --no-
 COPY tsconfig.json tsconfig.build.json ./
 COPY cmd ./cmd
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+COPY native ./native
+COPY scripts/build-native.mjs ./scripts/
+# A C compiler for native/sha256.c (the slim image has none; the image's Node headers suffice).
+RUN command -v cc >/dev/null || (apt-get update -qq \
+      && apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null \
+      && rm -rf /var/lib/apt/lists/*)
+RUN npx tsc -p tsconfig.build.json && REDRAFT_REQUIRE_NATIVE=1 node scripts/build-native.mjs \
+    && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

@@ -15,6 +15,7 @@ import { RaftClusterAdmin } from '../src/node/cluster-admin-service.js';
 import { startGateways, type Gateways } from '../src/gateway/gateways.js';
 import { KvService } from '../src/node/kv-service.js';
 import { MerkleService } from '../src/node/merkle-service.js';
+import { sha256Backend } from '../src/merkle/sha256.js';
 import { RaftNode } from '../src/node/raft-node.js';
 import { IntervalTicker } from '../src/node/ticker.js';
 import { createRootLogger } from '../src/observe/logger.js';
@@ -402,6 +403,12 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
             ? 'on'
             : 'mutual',
       peerTls: security.peerCredentials === undefined ? 'off' : 'mutual',
+      merkleSha256:
+        fsm.merkle === undefined
+          ? 'off'
+          : sha256Backend.reason === undefined
+            ? sha256Backend.name
+            : `${sha256Backend.name} (${sha256Backend.reason})`,
     },
     'redraft server started',
   );

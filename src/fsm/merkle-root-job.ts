@@ -32,7 +32,7 @@ import {
 } from '../merkle/sparse-merkle-tree.js';
 import { HASH_SIZE } from '../merkle/hash.js';
 import type { StoredEntry } from './keyspace.js';
-import { canonicalValue, treeKeyHash, treeKeyOf } from './merkle-values.js';
+import { canonicalValue, treeKeyDigest, treeKeyOf } from './merkle-values.js';
 
 /** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
 export type FrozenState = StoredEntry | Uint8Array | undefined;
@@ -119,7 +119,7 @@ class ChangedKeys {
     this.partOf = new Uint16Array(capacity);
   }
 
-  add(db: number, name: string, state: FrozenState, keyHash: string, part: number): void {
+  add(db: number, name: string, state: FrozenState, keyHash: Uint8Array, part: number): void {
     const slot = this.filled++;
     this.names[slot] = name;
     this.states[slot] = state;
@@ -127,7 +127,7 @@ class ChangedKeys {
     this.partOf[slot] = part;
     const hashes = this.keyHashes;
     const at = slot * HASH_SIZE;
-    for (let i = 0; i < HASH_SIZE; i++) hashes[at + i] = keyHash.charCodeAt(i);
+    for (let i = 0; i < HASH_SIZE; i++) hashes[at + i] = keyHash[i]!;
   }
 
   /** The slots by part: slots of part p are order[start[p], start[p + 1]). */
@@ -238,8 +238,8 @@ export class RootJob {
         continue;
       }
       const [key, state] = next.value;
-      const keyHash = treeKeyHash(this.db, key);
-      const part = ((keyHash.charCodeAt(0) << 8) | keyHash.charCodeAt(1)) >>> shift;
+      const keyHash = treeKeyDigest(this.db, key);
+      const part = ((keyHash[0]! << 8) | keyHash[1]!) >>> shift;
       this.changed.add(this.db, key, state, keyHash, part);
       budget--;
     }

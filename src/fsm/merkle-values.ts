@@ -9,7 +9,7 @@ import {
   encodeSortedHashValue,
   encodeStringValue,
 } from '../merkle/index.js';
-import { sha256Latin1 } from '../merkle/hash.js';
+import { PREIMAGE_CAPACITY, sha256Scratch } from '../merkle/sha256.js';
 import { stringValue, type StoredEntry } from './keyspace.js';
 
 /** The tree key of a key held as a latin1 string (the key space's representation). */
@@ -17,13 +17,17 @@ export function treeKeyOf(db: number, key: string): Buffer {
   return writeTreeKey(Buffer.allocUnsafe(1 + key.length), db, key);
 }
 
-/** Where treeKeyHash lays out the tree keys of all but long keys. */
-const treeKeyScratch = Buffer.allocUnsafe(256);
-
-/** SHA-256 of the tree key of a key held as a latin1 string, without keeping the tree key. */
-export function treeKeyHash(db: number, key: string): string {
-  if (1 + key.length > treeKeyScratch.length) return sha256Latin1(treeKeyOf(db, key));
-  return sha256Latin1(writeTreeKey(treeKeyScratch, db, key).subarray(0, 1 + key.length));
+/**
+ * SHA-256 of the tree key of a key held as a latin1 string, without making the tree key: the
+ * returned bytes are the scratch area's digest, valid until the next hash (copy them).
+ */
+export function treeKeyDigest(db: number, key: string): Buffer {
+  if (1 + key.length > PREIMAGE_CAPACITY) sha256Scratch.hashToDigest(treeKeyOf(db, key));
+  else {
+    writeTreeKey(sha256Scratch.preimage, db, key);
+    sha256Scratch.digestPreimage(1 + key.length);
+  }
+  return sha256Scratch.digest;
 }
 
 /** Writes the tree key of `key` at the start of `out`; returns `out`. */

@@ -41,11 +41,12 @@
  * pure function of that node's frozen contents, so every version sees the same value.
  */
 import { EMPTY_HASH, HASH_SIZE, bitAt, bytesEqual, fromLatin1, sha256Latin1 } from './hash.js';
+import { sha256Scratch } from './sha256.js';
 import { SMT_INNER_PREFIX, SMT_LEAF_PREFIX } from './spec.js';
 
 /**
  * @internal What every node has: its hash, cached in the node itself as eight 32-bit words
- * (big-endian), valid while `hashed`. A rehash overwrites the words: a hash kept as its own
+ * (in the platform's byte order, as sha256.ts's `digestWords` reads them), valid while `hashed`. A rehash overwrites the words: a hash kept as its own
  * string was a new object per changed node per root, most of what a write load made the
  * collector copy and promote.
  */
@@ -111,57 +112,42 @@ function firstDifferingBit(a: string, b: string, from: number): number {
   throw new Error('SHA-256 collision between two keys');
 }
 
-/** The preimage of the hash being computed: prefix byte and two 32-byte halves. */
-const preimage = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+const { preimage, digestWords } = sha256Scratch;
+/** Node words go into preimages in the byte order `digestWords` read them in. */
+const preimageView = new DataView(preimage.buffer, preimage.byteOffset, preimage.byteLength);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Where `nodeHash` lays out the words it turns into a string. */
-const hashOut = Buffer.allocUnsafe(HASH_SIZE);
+const hashOut = Buffer.alloc(HASH_SIZE);
+const hashOutView = new DataView(hashOut.buffer, hashOut.byteOffset, hashOut.byteLength);
 
 /** Writes the hash of `node` (the empty hash for null) to out[at, at + 32). */
-function putHash(out: Buffer, at: number, node: SmtHashed | null): void {
+function putHash(out: DataView, at: number, node: SmtHashed | null): void {
   if (node === null) {
-    for (let i = 0; i < HASH_SIZE; i++) out[at + i] = 0;
+    for (let i = 0; i < HASH_SIZE; i += 4) out.setInt32(at + i, 0);
     return;
   }
-  putWord(out, at, node.h0);
-  putWord(out, at + 4, node.h1);
-  putWord(out, at + 8, node.h2);
-  putWord(out, at + 12, node.h3);
-  putWord(out, at + 16, node.h4);
-  putWord(out, at + 20, node.h5);
-  putWord(out, at + 24, node.h6);
-  putWord(out, at + 28, node.h7);
+  out.setInt32(at, node.h0, LITTLE_ENDIAN);
+  out.setInt32(at + 4, node.h1, LITTLE_ENDIAN);
+  out.setInt32(at + 8, node.h2, LITTLE_ENDIAN);
+  out.setInt32(at + 12, node.h3, LITTLE_ENDIAN);
+  out.setInt32(at + 16, node.h4, LITTLE_ENDIAN);
+  out.setInt32(at + 20, node.h5, LITTLE_ENDIAN);
+  out.setInt32(at + 24, node.h6, LITTLE_ENDIAN);
+  out.setInt32(at + 28, node.h7, LITTLE_ENDIAN);
 }
 
-function putWord(out: Buffer, at: number, word: number): void {
-  // Uint8Array stores keep the low 8 bits.
-  out[at] = word >>> 24;
-  out[at + 1] = word >>> 16;
-  out[at + 2] = word >>> 8;
-  out[at + 3] = word;
-}
-
-/** Word `i` (0..7) of a 32-character latin1 digest. */
-function wordAt(digest: string, i: number): number {
-  const at = i * 4;
-  return (
-    (digest.charCodeAt(at) << 24) |
-    (digest.charCodeAt(at + 1) << 16) |
-    (digest.charCodeAt(at + 2) << 8) |
-    digest.charCodeAt(at + 3)
-  );
-}
-
-/** SHA-256 of the preimage, into the node's words. */
+/** SHA-256 of the node's preimage (prefix byte and two hashes), into the node's words. */
 function digestInto(node: SmtHashed): void {
-  const d = sha256Latin1(preimage);
-  node.h0 = wordAt(d, 0);
-  node.h1 = wordAt(d, 1);
-  node.h2 = wordAt(d, 2);
-  node.h3 = wordAt(d, 3);
-  node.h4 = wordAt(d, 4);
-  node.h5 = wordAt(d, 5);
-  node.h6 = wordAt(d, 6);
-  node.h7 = wordAt(d, 7);
+  sha256Scratch.digestPreimage(1 + 2 * HASH_SIZE);
+  const d = digestWords;
+  node.h0 = d[0]!;
+  node.h1 = d[1]!;
+  node.h2 = d[2]!;
+  node.h3 = d[3]!;
+  node.h4 = d[4]!;
+  node.h5 = d[5]!;
+  node.h6 = d[6]!;
+  node.h7 = d[7]!;
   node.hashed = true;
 }
 
@@ -169,22 +155,19 @@ function digestInto(node: SmtHashed): void {
 export function ensureHashed(node: SmtNode): void {
   if (node.hashed) return;
   if (node instanceof SmtLeaf) {
-    // SHA-256(0x00 || SHA-256(key) || SHA-256(value))
-    const valueHash = sha256Latin1(node.value);
+    // SHA-256(0x00 || SHA-256(key) || SHA-256(value)), the value's hash made in place.
     const keyHash = node.keyHash;
     preimage[0] = SMT_LEAF_PREFIX;
-    for (let i = 0; i < HASH_SIZE; i++) {
-      preimage[1 + i] = keyHash.charCodeAt(i);
-      preimage[1 + HASH_SIZE + i] = valueHash.charCodeAt(i);
-    }
+    for (let i = 0; i < HASH_SIZE; i++) preimage[1 + i] = keyHash.charCodeAt(i);
+    sha256Scratch.hashIntoPreimage(node.value, 1 + HASH_SIZE);
   } else {
     // SHA-256(0x01 || left || right); the children first, as they use the preimage too.
     const { left, right } = node;
     if (left !== null) ensureHashed(left);
     if (right !== null) ensureHashed(right);
     preimage[0] = SMT_INNER_PREFIX;
-    putHash(preimage, 1, left);
-    putHash(preimage, 1 + HASH_SIZE, right);
+    putHash(preimageView, 1, left);
+    putHash(preimageView, 1 + HASH_SIZE, right);
   }
   digestInto(node);
 }
@@ -193,7 +176,7 @@ export function ensureHashed(node: SmtNode): void {
 export function nodeHash(node: SmtNode | null): string {
   if (node === null) return EMPTY_HASH;
   ensureHashed(node);
-  putHash(hashOut, 0, node);
+  putHash(hashOutView, 0, node);
   return hashOut.toString('latin1');
 }
 

@@ -28,6 +28,7 @@ import type { MerkleStatus } from '../fsm/merkle-state.js';
 import type { Result } from '../fsm/result.js';
 import { MAX_AUDIT_ENTRIES, type AuditEntry } from '../node/audit-log.js';
 import type { KvService } from '../node/kv-service.js';
+import { sha256Backend } from '../merkle/sha256.js';
 import { checkpointReply } from '../node/merkle-service.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { keySlot } from './cluster-view.js';
@@ -383,6 +384,9 @@ export function merkleInfoLines(status: MerkleStatus | undefined): string[] {
   const d = status.divergence;
   return [
     'merkle_enabled:1',
+    // Which SHA-256 the tree uses (sha256.ts): 'native', or 'node:crypto' where the native
+    // module was not built; the roots are the same, the cost per changed key is not.
+    `merkle_sha256:${sha256Backend.name}`,
     `merkle_keys:${status.keys}`,
     `merkle_pending_keys:${status.pendingKeys}`,
     `merkle_checkpoint_index:${latest?.index ?? 0}`,

@@ -88,6 +88,8 @@ describe('container image', () => {
     for (const path of [
       'cmd/server.ts',
       'src/raft/index.ts',
+      'native/sha256.c',
+      'scripts/build-native.mjs',
       'proto/raft.proto',
       'package-lock.json',
     ]) {
@@ -138,7 +140,11 @@ describe('container image', () => {
         'package.json',
         'proto',
       ]);
-      assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['cmd', 'src']);
+      assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['cmd', 'native', 'src']);
+      assert.ok(
+        existsSync(join(app, 'dist', 'native', 'sha256.node')),
+        "the Merkle tree's SHA-256",
+      );
       for (const dep of Object.keys(pkg.dependencies)) {
         assert.ok(
           existsSync(join(app, 'node_modules', dep, 'package.json')),
