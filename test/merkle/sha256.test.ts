@@ -16,6 +16,16 @@ function inputs(): Buffer[] {
   const out: Buffer[] = [];
   for (let n = 0; n <= 200; n++) out.push(randomBytes(n));
   for (const n of [511, 512, 1000, PREIMAGE_CAPACITY]) out.push(randomBytes(n));
+  // Views that start inside a larger buffer, as values parsed out of a request are.
+  const backing = randomBytes(4096);
+  for (const [start, end] of [
+    [1, 66],
+    [3, 3],
+    [1000, 1070],
+    [4000, 4096],
+  ] as const) {
+    out.push(backing.subarray(start, end));
+  }
   return out;
 }
 
