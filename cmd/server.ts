@@ -403,12 +403,8 @@ async function serve(config: ServerConfig, logger: Logger): Promise<number> {
             ? 'on'
             : 'mutual',
       peerTls: security.peerCredentials === undefined ? 'off' : 'mutual',
-      merkleSha256:
-        fsm.merkle === undefined
-          ? 'off'
-          : sha256Backend.reason === undefined
-            ? sha256Backend.name
-            : `${sha256Backend.name} (${sha256Backend.reason})`,
+      // Which SHA-256 the Merkle tree uses, and why node:crypto when it is.
+      merkleSha256: fsm.merkle === undefined ? 'off' : sha256Backend,
     },
     'redraft server started',
   );

@@ -43,6 +43,8 @@ export class Sha256Scratch {
   /** Where callers lay out a preimage for `digestPreimage`. */
   readonly preimage: Buffer;
   private readonly scratch: Buffer;
+  /** Views of the preimage's first bytes, made once per length (node:crypto takes a view). */
+  private readonly preimageViews: Buffer[] = [];
 
   /** With `native`, binds it to this scratch area: make one such instance per thread. */
   constructor(private readonly native: NativeSha256 | undefined) {
@@ -72,9 +74,6 @@ export class Sha256Scratch {
     if (this.native !== undefined) this.native.digestData(data, DIGEST_BYTES + offset);
     else this.digestWithNodeCrypto(data, DIGEST_BYTES + offset);
   }
-
-  /** Views of the preimage's first bytes, made once per length (node:crypto takes a view). */
-  private readonly preimageViews: Buffer[] = [];
 
   private preimageOf(length: number): Buffer {
     return (this.preimageViews[length] ??= this.preimage.subarray(0, length));
