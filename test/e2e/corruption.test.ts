@@ -35,12 +35,15 @@ function fatalMessage(member: Member): string {
   return message;
 }
 
+/** Entries between snapshots in the clusters of these tests. */
+const SNAPSHOT_ENTRIES = 200;
+
 /** A cluster with frequent snapshots, `count` keys written, and a follower that has them all. */
 async function loadedCluster(
   name: string,
   count: number,
 ): Promise<{ cluster: TestCluster; leader: Member; follower: Member }> {
-  const cluster = await TestCluster.start({ name, snapshotEntries: 200 });
+  const cluster = await TestCluster.start({ name, snapshotEntries: SNAPSHOT_ENTRIES });
   const leader = await cluster.waitForLeader();
   const follower = cluster.members.find((m) => m !== leader)!;
   await writeKeys(leader, 'k-', count);
@@ -57,12 +60,17 @@ describe('damaged data on disk', () => {
       // Snapshots are written in the background: wait until the newest file is also recorded
       // in the log (its 'snapshot taken' line), so that it is the one a restart must use. A
       // file saved but not yet recorded would simply be passed over for the recorded one.
+      // It must also be the last snapshot the follower will take: one recorded while applies
+      // ran on lets the next start at once (SNAPSHOT_ENTRIES applied since), and a file that
+      // next one saves before the kill would be what the restart loads instead.
+      const { applied } = await follower.raftInfo();
       const newest = await cluster.waitFor(
-        'two snapshot files on the follower, the newest recorded',
+        'two snapshot files on the follower, the newest recorded and the last one due',
         () => {
           const files = snapshotFiles(follower.dataDir);
           const last = files[files.length - 1];
           if (files.length < 2 || last === undefined) return undefined;
+          if (applied - snapshotIndexOf(last) >= SNAPSHOT_ENTRIES) return undefined;
           const recorded = follower
             .logLines()
             .some(
