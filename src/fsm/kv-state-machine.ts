@@ -120,7 +120,6 @@ export class KvStateMachine implements StateMachine<Result> {
       const merkle = new MerkleState(
         () => this.dbs,
         () => this.appliedIndex,
-        DATABASES,
         options.onMerkleRecompute,
       );
       this.merkle = merkle;

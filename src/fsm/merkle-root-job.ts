@@ -15,8 +15,8 @@
  * leaves the rest for later: hashing each key, then bringing the keys into the tree one part
  * of the key-hash space at a time, in key-hash order (neighbouring paths share their upper
  * nodes, which stay in cache), hashing that part of the tree before moving on. The live state
- * moves on meanwhile; its changes wait in MerkleState's dirty sets for the next root, where a
- * key written many times is hashed once.
+ * moves on meanwhile; its changes wait in MerkleState's change log for the next root, where a
+ * key written many times is brought in once.
  *
  * Nothing but the job writes to the tree while it runs (MerkleState finishes it before any
  * other use of the tree), so after its last step the tree holds exactly the state at `index`.
@@ -25,23 +25,20 @@
  * number grows with the changed keys (PART_KEYS each on average, 256 to 65,536 parts). With a
  * fixed 256, a million changed keys made parts of ~4,000 keys, over 10 ms each.
  */
-import {
-  sortByKeyHash,
-  type SmtChange,
-  type SparseMerkleTree,
-} from '../merkle/sparse-merkle-tree.js';
+import type { SmtChange, SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
 import { HASH_SIZE } from '../merkle/hash.js';
-import type { StoredEntry } from './keyspace.js';
+import type { ChangeLog, FrozenState } from './merkle-change-log.js';
 import { canonicalValue, treeKeyDigest, treeKeyOf } from './merkle-values.js';
 
-/** A key's state at the frozen index: its entry, its canonical bytes, or undefined if deleted. */
-export type FrozenState = StoredEntry | Uint8Array | undefined;
+export type { FrozenState } from './merkle-change-log.js';
 
 /** Changed keys per part, on average: enough to overlap the memory reads of a part. */
 const PART_KEYS = 64;
 /** Parts are the subtrees under the first 8 to 16 bits of the key hashes. */
 const MIN_PART_BITS = 8;
 const MAX_PART_BITS = 16;
+/** Parts are sorted by a number carrying a change's place in its part, below this. */
+const SORT_INDEX_LIMIT = 2 ** 21;
 /** Changed keys hashed between two looks at the clock. */
 const HASH_BATCH = 64;
 
@@ -110,6 +107,8 @@ class ChangedKeys {
   /** The part of each slot (its key hash's first `partBits` bits). */
   readonly partOf: Uint16Array;
   filled = 0;
+  /** Sort keys of the part being sorted (see latestInKeyHashOrder), reused from part to part. */
+  private sortKeys = new Float64Array(256);
 
   constructor(capacity: number) {
     this.names = new Array<string>(capacity);
@@ -130,7 +129,10 @@ class ChangedKeys {
     for (let i = 0; i < HASH_SIZE; i++) hashes[at + i] = keyHash[i]!;
   }
 
-  /** The slots by part: slots of part p are order[start[p], start[p + 1]). */
+  /**
+   * The slots by part: slots of part p are order[start[p], start[p + 1]), in slot order (the
+   * order the changes were applied in, which `latestInKeyHashOrder` relies on).
+   */
   byPart(parts: number): { order: Uint32Array; start: Uint32Array } {
     const start = new Uint32Array(parts + 1);
     const n = this.filled;
@@ -143,7 +145,89 @@ class ChangedKeys {
     return { order, start };
   }
 
-  change(slot: number): PendingChange {
+  /**
+   * The changes of slots[lo, hi) (one part's, in slot order) sorted by key hash, keeping only
+   * the last change of each key: a key logged more than once (see merkle-change-log.ts) has its
+   * slots side by side once sorted, in apply order.
+   *
+   * Sorted as numbers, not as key-hash strings compared in JavaScript: each slot's sort key is
+   * the 32 key-hash bits after the first byte (a part shares at most 16 leading bits, so at
+   * least 16 of these differ between two keys), times 2^21, plus the slot's place in the part.
+   * A typed array sorts those natively, and a tie of the 32 bits (a key logged twice, or, about
+   * once in 2^25 pairs, two keys) comes out in slot order; the full hashes then decide.
+   */
+  latestInKeyHashOrder(slots: Uint32Array, lo: number, hi: number): PendingChange[] {
+    const n = hi - lo;
+    if (n >= SORT_INDEX_LIMIT) throw new RangeError(`a part of ${n} changes is too large to sort`);
+    if (this.sortKeys.length < n)
+      this.sortKeys = new Float64Array(Math.max(n, 2 * this.sortKeys.length));
+    const keys = this.sortKeys.subarray(0, n);
+    const hashes = this.keyHashes;
+    for (let i = 0; i < n; i++) {
+      keys[i] = hashes.readUInt32BE(slots[lo + i]! * HASH_SIZE + 1) * SORT_INDEX_LIMIT + i;
+    }
+    keys.sort();
+    const out: PendingChange[] = [];
+    for (let i = 0; i < n;) {
+      // The run of sort keys whose 32 bits tie, nearly always just this one.
+      const bits = Math.floor(keys[i]! / SORT_INDEX_LIMIT);
+      let end = i + 1;
+      while (end < n && Math.floor(keys[end]! / SORT_INDEX_LIMIT) === bits) end++;
+      if (end - i > 1) this.orderTies(keys, i, end, slots, lo);
+      for (let j = i; j < end; j++) {
+        const slot = slots[lo + (keys[j]! % SORT_INDEX_LIMIT)]!;
+        if (j + 1 < end && this.sameKeyHash(slot, slots[lo + (keys[j + 1]! % SORT_INDEX_LIMIT)]!)) {
+          continue; // a later change of the same key follows
+        }
+        out.push(this.change(slot));
+      }
+      i = end;
+    }
+    return out;
+  }
+
+  /** Orders keys[lo, hi), whose 32 bits tie, by full key hash, then slot (insertion sort). */
+  private orderTies(
+    keys: Float64Array,
+    lo: number,
+    hi: number,
+    slots: Uint32Array,
+    base: number,
+  ): void {
+    const slotOf = (k: number): number => slots[base + (k % SORT_INDEX_LIMIT)]!;
+    for (let i = lo + 1; i < hi; i++) {
+      const k = keys[i]!;
+      let j = i - 1;
+      while (j >= lo && this.compareKeyHashes(slotOf(keys[j]!), slotOf(k)) > 0) {
+        keys[j + 1] = keys[j]!;
+        j--;
+      }
+      keys[j + 1] = k;
+    }
+  }
+
+  /** Byte order of two slots' key hashes; slot order for equal ones. */
+  private compareKeyHashes(a: number, b: number): number {
+    const hashes = this.keyHashes;
+    const c = hashes.compare(
+      hashes,
+      b * HASH_SIZE,
+      (b + 1) * HASH_SIZE,
+      a * HASH_SIZE,
+      (a + 1) * HASH_SIZE,
+    );
+    return c !== 0 ? c : a - b;
+  }
+
+  private sameKeyHash(a: number, b: number): boolean {
+    const hashes = this.keyHashes;
+    for (let i = 0; i < HASH_SIZE; i++) {
+      if (hashes[a * HASH_SIZE + i] !== hashes[b * HASH_SIZE + i]) return false;
+    }
+    return true;
+  }
+
+  private change(slot: number): PendingChange {
     const at = slot * HASH_SIZE;
     const keyHash = this.keyHashes.toString('latin1', at, at + HASH_SIZE);
     return new PendingChange(keyHash, this.dbs[slot]!, this.names[slot]!, this.states[slot]);
@@ -151,9 +235,8 @@ class ChangedKeys {
 }
 
 export class RootJob {
-  /** The database being hashed, and where in its changes. */
-  private db = 0;
-  private cursor: Iterator<[string, FrozenState]> | undefined;
+  /** The next logged change to hash. */
+  private slot = 0;
   /** How many leading bits of a key hash name its part. */
   private readonly partBits: number;
   private readonly changed: ChangedKeys;
@@ -170,18 +253,16 @@ export class RootJob {
     /** The Raft index whose state the root will be. */
     readonly index: number,
     private readonly tree: SparseMerkleTree,
-    /** Per database, the changed keys and their states at `index`. */
-    private readonly frozen: readonly ReadonlyMap<string, FrozenState>[],
+    /** The changes since the previous root, their states frozen at `index` (ChangeLog.freeze). */
+    private readonly log: ChangeLog,
     /**
      * Called once with the root, right after the last step: the tree still holds exactly the
      * state at `index` then (e.g. for a version of it).
      */
     readonly done: (root: Buffer) => void = () => undefined,
   ) {
-    let count = 0;
-    for (const changes of frozen) count += changes.size;
-    this.partBits = partBitsFor(count);
-    this.changed = new ChangedKeys(count);
+    this.partBits = partBitsFor(log.length);
+    this.changed = new ChangedKeys(log.length);
   }
 
   /** The root, once the last step has run. */
@@ -198,7 +279,7 @@ export class RootJob {
     if (this.result !== undefined) return true;
     const started = performance.now();
     budget = this.hashSome(budget, deadline);
-    if (this.db === this.frozen.length) {
+    if (this.slot === this.log.length) {
       const parts = 1 << this.partBits;
       this.parts ??= this.changed.byPart(parts);
       if (this.part < parts) {
@@ -220,27 +301,22 @@ export class RootJob {
     return this.result!;
   }
 
-  /** Hashes up to `budget` changed keys into their slots; returns the budget left. */
+  /** Hashes up to `budget` logged changes' keys into their slots; returns the budget left. */
   private hashSome(budget: number, deadline: number): number {
-    const frozen = this.frozen;
+    const log = this.log;
     const shift = 16 - this.partBits;
     let batch = HASH_BATCH;
-    while (budget > 0 && this.db < frozen.length) {
+    while (budget > 0 && this.slot < log.length) {
       if (--batch === 0) {
         if (performance.now() >= deadline) return 0;
         batch = HASH_BATCH;
       }
-      this.cursor ??= frozen[this.db]!.entries();
-      const next = this.cursor.next();
-      if (next.done === true) {
-        this.cursor = undefined;
-        this.db++;
-        continue;
-      }
-      const [key, state] = next.value;
-      const keyHash = treeKeyDigest(this.db, key);
+      const slot = this.slot++;
+      const db = log.db(slot);
+      const key = log.key(slot);
+      const keyHash = treeKeyDigest(db, key);
       const part = ((keyHash[0]! << 8) | keyHash[1]!) >>> shift;
-      this.changed.add(this.db, key, state, keyHash, part);
+      this.changed.add(db, key, log.state(slot), keyHash, part);
       budget--;
     }
     return budget;
@@ -252,17 +328,15 @@ export class RootJob {
     const lo = start[this.part]!;
     const hi = start[this.part + 1]!;
     if (hi > lo) {
-      const changes = new Array<PendingChange>(hi - lo);
-      for (let i = lo; i < hi; i++) changes[i - lo] = this.changed.change(order[i]!);
+      const sorted = this.changed.latestInKeyHashOrder(order, lo, hi);
       // What the encoding and the merge read (the frozen entries, the tree's nodes) was last
       // touched long before and is out of cache: read it first a level at a time across the
       // whole part, so that the waits for memory overlap (see warmPaths).
       let touched = 0;
       for (let level = 0; level < 3; level++) {
-        for (const change of changes) touched ^= change.touch(level);
+        for (const change of sorted) touched ^= change.touch(level);
       }
-      for (const change of changes) change.encode();
-      const sorted = sortByKeyHash(changes, this.partBits >>> 3);
+      for (const change of sorted) change.encode();
       touched ^= this.tree.warmPaths(sorted);
       this.touched = touched;
       // One descent for the whole part; a key rewritten with the value it had at the previous

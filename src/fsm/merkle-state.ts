@@ -2,11 +2,11 @@
  * The state machine's verifiable state: a sparse Merkle tree over every key of every database
  * (src/merkle), kept in step with the key space, and the history of its roots (merkle-history.ts).
  *
- * Cost model. Applying a write only records which key changed and its new entry (one Map
- * insertion, through the key space's change hook): no encoding, no hashing. The tree catches up when a root is needed,
+ * Cost model. Applying a write only records which key changed and its new entry (appended to a
+ * ChangeLog, through the key space's change hook): no encoding, no hashing. The tree catches up when a root is needed,
  * encoding and re-inserting each key changed since the previous root once, however often it
  * changed, and rehashing only the paths those keys dirtied. The write path pays for a Map
- * insertion; the rest is paid once per key per root. A checkpoint, the periodic root, does not
+ * append; the rest is paid once per key per root. A checkpoint, the periodic root, does not
  * even pay it in its apply: it freezes the changed keys' states and a RootJob
  * (merkle-root-job.ts) computes the root between later applies. Anything else that needs the
  * tree or the history — a proof, a snapshot, a tag, INFO — finishes that job first, so what it
@@ -41,9 +41,10 @@ import {
   type Tag,
 } from './merkle-history.js';
 import { ChangeQueue } from './merkle-change-queue.js';
-import { RootJob, type FrozenState } from './merkle-root-job.js';
+import { ChangeLog } from './merkle-change-log.js';
+import { RootJob } from './merkle-root-job.js';
 import { readMerkleSection, writeMerkleSection } from './merkle-snapshot-codec.js';
-import { buildTree, canonicalValue, storedEntryOf } from './merkle-values.js';
+import { buildTree, storedEntryOf } from './merkle-values.js';
 import { CommandError, type Result } from './result.js';
 import { SnapshotFormatError } from './snapshot-codec.js';
 
@@ -101,13 +102,11 @@ const hexOf = (root: Uint8Array): Buffer => Buffer.from(Buffer.from(root).toStri
 export class MerkleState {
   private tree = new SparseMerkleTree();
   /**
-   * Per database, the keys changed since they were last brought into the tree, with their
-   * entries as of their latest change (undefined once deleted): taking them for a root is
-   * swapping in empty maps, however many keys changed.
+   * The keys changed since they were last brought into the tree, with their entries as of each
+   * change (undefined once deleted): taking them for a root is swapping in an empty log,
+   * however many keys changed.
    */
-  private dirty: Map<string, FrozenState>[];
-  /** Hash entries among those changes: their fields change in place (see takeDirty). */
-  private dirtyHashes = 0;
+  private changeLog = new ChangeLog();
   /** Applied writes not yet decided (marked or found to change nothing). */
   private readonly queue = new ChangeQueue((db, key, entry) => this.mark(db, key, entry));
   /** Keys changed since the latest root record: the leader checkpoints only when there are some. */
@@ -125,12 +124,9 @@ export class MerkleState {
   constructor(
     private readonly dbs: () => readonly Keyspace[],
     private readonly appliedIndex: () => number,
-    databases: number,
     /** Told how long each recomputation of the root took, in ms (metrics). */
     private readonly onRecompute?: (durationMs: number) => void,
-  ) {
-    this.dirty = Array.from({ length: databases }, () => new Map<string, FrozenState>());
-  }
+  ) {}
 
   /**
    * The hot path: called for every key a write changes, with its new entry (or undefined) and
@@ -150,19 +146,19 @@ export class MerkleState {
     this.queue.push(db, key, entry, previous);
   }
 
-  /** A queued write that changes its key: marks the key with its latest entry. */
+  /** A queued write that changes its key: logs the key with its new entry. */
   private mark(db: number, key: string, entry: StoredEntry | undefined): void {
-    this.dirty[db]!.set(key, entry);
-    if (entry !== undefined && entry.value.type === 'hash') this.dirtyHashes++;
+    this.changeLog.push(db, key, entry);
     this.changes++;
   }
 
-  /** Keys changed since they were last brought into the tree. */
+  /**
+   * Changes not yet brought into the tree: the keys changed, except that a key changed again
+   * after other keys counts again (see merkle-change-log.ts). Zero exactly when none are.
+   */
   get pendingKeys(): number {
     this.queue.drain();
-    let n = 0;
-    for (const keys of this.dirty) n += keys.size;
-    return n;
+    return this.changeLog.length;
   }
 
   /** Brings the tree up to date with the key spaces. */
@@ -173,7 +169,7 @@ export class MerkleState {
     if (this.tree.size === 0 && pending > BULK_FLUSH_KEYS) {
       // An empty tree and many changes (a node that just loaded a lot): build it whole.
       this.tree = buildTree(this.dbs().map((ks) => ks.entries));
-      this.takeDirty();
+      this.dropDirty();
       return;
     }
     new RootJob(this.appliedIndex(), this.tree, this.takeDirty()).finish();
@@ -253,23 +249,18 @@ export class MerkleState {
     this.onRecompute?.(job.workMs);
   }
 
-  /**
-   * The changed keys' states as they are now, and empty maps in their place. A string entry
-   * is immutable and kept by reference; a hash's fields change in place, so it is encoded now.
-   */
-  private takeDirty(): readonly Map<string, FrozenState>[] {
+  /** The changes logged so far, their states frozen as they are now; an empty log in place. */
+  private takeDirty(): ChangeLog {
+    const taken = this.dropDirty();
+    const dbs = this.dbs();
+    return taken.freeze((db, key) => dbs[db]!.entries.get(key));
+  }
+
+  /** The changes logged so far, as they are; an empty log in place. */
+  private dropDirty(): ChangeLog {
     this.queue.drain();
-    const taken = this.dirty;
-    this.dirty = taken.map(() => new Map<string, FrozenState>());
-    if (this.dirtyHashes > 0) {
-      for (const changes of taken) {
-        for (const [key, state] of changes) {
-          if (state !== undefined && !(state instanceof Uint8Array) && state.value.type === 'hash')
-            changes.set(key, canonicalValue(state));
-        }
-      }
-      this.dirtyHashes = 0;
-    }
+    const taken = this.changeLog;
+    this.changeLog = new ChangeLog();
     return taken;
   }
 
@@ -568,7 +559,7 @@ export class MerkleState {
     this.finishJob();
     this.tree = prepared.tree;
     this.history = prepared.history;
-    this.takeDirty();
+    this.dropDirty();
     this.changes = 0;
   }
 }
