@@ -25,8 +25,8 @@ export class ChangeLog {
   private readonly dbs: number[] = [];
   private readonly keys: string[] = [];
   private readonly states: FrozenState[] = [];
-  /** Hash entries among the states: their fields change in place (see `freeze`). */
-  private hashes = 0;
+  /** Whether a hash entry was logged: its fields change in place (see `freeze`). */
+  private hasHashes = false;
 
   /** Changes logged: an upper bound on the keys changed (a key may be logged more than once). */
   get length(): number {
@@ -36,7 +36,7 @@ export class ChangeLog {
   /** Logs a change of `key` in database `db` to `state`. */
   push(db: number, key: string, state: FrozenState): void {
     if (state !== undefined && !(state instanceof Uint8Array) && state.value.type === 'hash') {
-      this.hashes++;
+      this.hasHashes = true;
     }
     const last = this.keys.length - 1;
     if (last >= 0 && this.keys[last] === key && this.dbs[last] === db) {
@@ -72,7 +72,7 @@ export class ChangeLog {
    * drops in favour of the later change.
    */
   freeze(current: (db: number, key: string) => StoredEntry | undefined): this {
-    if (this.hashes === 0) return this;
+    if (!this.hasHashes) return this;
     const encoded = new Map<StoredEntry, Uint8Array>();
     const states = this.states;
     for (let slot = 0; slot < states.length; slot++) {
@@ -91,7 +91,7 @@ export class ChangeLog {
       }
       states[slot] = bytes;
     }
-    this.hashes = 0;
+    this.hasHashes = false;
     return this;
   }
 }

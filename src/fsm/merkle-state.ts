@@ -2,11 +2,11 @@
  * The state machine's verifiable state: a sparse Merkle tree over every key of every database
  * (src/merkle), kept in step with the key space, and the history of its roots (merkle-history.ts).
  *
- * Cost model. Applying a write only records which key changed and its new entry (appended to a
- * ChangeLog, through the key space's change hook): no encoding, no hashing. The tree catches up when a root is needed,
- * encoding and re-inserting each key changed since the previous root once, however often it
- * changed, and rehashing only the paths those keys dirtied. The write path pays for a Map
- * append; the rest is paid once per key per root. A checkpoint, the periodic root, does not
+ * Cost model. Applying a write only records which key changed and its new entry (an append to
+ * a ChangeLog, through the key space's change hook): no encoding, no hashing. The tree catches
+ * up when a root is needed, encoding and re-inserting each key changed since the previous root
+ * once, however often it changed, and rehashing only the paths those keys dirtied. The write
+ * path pays for the append; the rest is paid once per key per root. A checkpoint, the periodic root, does not
  * even pay it in its apply: it freezes the changed keys' states and a RootJob
  * (merkle-root-job.ts) computes the root between later applies. Anything else that needs the
  * tree or the history — a proof, a snapshot, a tag, INFO — finishes that job first, so what it

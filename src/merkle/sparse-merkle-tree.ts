@@ -664,7 +664,7 @@ const INSERTION_SORT_MAX = 24;
 
 /**
  * @internal `items` sorted by key hash, stably (equal hashes keep their order), given that
- * every item's hash starts with the same `skip` bytes (0, or more for one part of a RootJob).
+ * every item's hash starts with the same `skip` bytes (the builder sorts all leaves: 0).
  * Key hashes are SHA-256 outputs, spread evenly: a counting sort on the next bits, with about
  * as many buckets as items, leaves a bucket or two per item, each finished by insertion. That
  * is a few string comparisons per item instead of log2(n) of them.
