@@ -25,10 +25,10 @@
  * number grows with the changed keys (PART_KEYS each on average, 256 to 65,536 parts). With a
  * fixed 256, a million changed keys made parts of ~4,000 keys, over 10 ms each.
  */
-import type { SmtChange, SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
+import { NO_HEAD, type SmtChange, type SparseMerkleTree } from '../merkle/sparse-merkle-tree.js';
 import { HASH_SIZE } from '../merkle/hash.js';
 import type { ChangeLog, FrozenState } from './merkle-change-log.js';
-import { canonicalValue, treeKeyDigest, treeKeyOf } from './merkle-values.js';
+import { canonicalBody, canonicalHead, treeKeyDigest, treeKeyOf } from './merkle-values.js';
 
 export type { FrozenState } from './merkle-change-log.js';
 
@@ -53,7 +53,9 @@ export function partBitsFor(changed: number): number {
  * after, apart from what the tree keeps of it.
  */
 class PendingChange implements SmtChange {
+  /** The value to set, `head || value` (see SmtLeaf), made by `encode`; undefined deletes. */
   value: Uint8Array | undefined = undefined;
+  head: Uint8Array = NO_HEAD;
   constructor(
     readonly keyHash: string,
     private readonly db: number,
@@ -80,10 +82,18 @@ class PendingChange implements SmtChange {
     return value.value.length > 0 ? value.value[0]! : 0;
   }
 
-  /** Encodes the value to set, if any: just before the merge that needs it. */
+  /**
+   * Settles the value to set, if any, just before the merge that needs it. A string's bytes are
+   * its own Buffer behind a header, not a copy (see SmtLeaf).
+   */
   encode(): void {
     const state = this.state;
-    this.value = state === undefined || state instanceof Uint8Array ? state : canonicalValue(state);
+    if (state === undefined || state instanceof Uint8Array) {
+      this.value = state;
+      return;
+    }
+    this.head = canonicalHead(state);
+    this.value = canonicalBody(state);
   }
 }
 

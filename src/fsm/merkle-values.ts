@@ -8,7 +8,9 @@ import {
   decodeRedisValue,
   encodeSortedHashValue,
   encodeStringValue,
+  stringValueHead,
 } from '../merkle/index.js';
+import { NO_HEAD } from '../merkle/sparse-merkle-tree.js';
 import { PREIMAGE_CAPACITY, sha256Scratch } from '../merkle/sha256.js';
 import { stringValue, type StoredEntry } from './keyspace.js';
 
@@ -51,6 +53,21 @@ export function canonicalValue(entry: StoredEntry): Uint8Array {
   );
 }
 
+/**
+ * The canonical value bytes of a stored entry in the two parts the tree keeps (SmtLeaf), with
+ * canonicalBody: a string's header (shared by every string without expiry), or nothing for a
+ * hash, whose bytes are encoded whole.
+ */
+export function canonicalHead(entry: StoredEntry): Uint8Array {
+  return entry.value.type === 'string' ? stringValueHead(entry.expireAt) : NO_HEAD;
+}
+
+/** The rest, after canonicalHead: a string's own Buffer (not a copy), a hash's encoding. */
+export function canonicalBody(entry: StoredEntry): Uint8Array {
+  const v = entry.value;
+  return v.type === 'string' ? v.value : canonicalValue(entry);
+}
+
 /** The stored entry canonical value bytes describe, as written by the entry at `version`. */
 export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
   const v = decodeRedisValue(bytes);
@@ -72,7 +89,9 @@ export function storedEntryOf(bytes: Uint8Array, version: number): StoredEntry {
 export function buildTree(dbs: readonly ReadonlyMap<string, StoredEntry>[]): SparseMerkleTree {
   const builder = SparseMerkleTree.builder();
   dbs.forEach((entries, db) => {
-    for (const [key, entry] of entries) builder.add(treeKeyOf(db, key), canonicalValue(entry));
+    for (const [key, entry] of entries) {
+      builder.add(treeKeyOf(db, key), canonicalBody(entry), canonicalHead(entry));
+    }
   });
   return builder.finish();
 }

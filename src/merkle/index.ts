@@ -46,5 +46,6 @@ export {
   encodeSortedHashValue,
   encodeStringValue,
   encodeTreeKey,
+  stringValueHead,
   type RedisValue,
 } from './redis-value.js';

@@ -105,6 +105,26 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** The header of a string without expiry: the same bytes for every such string. */
+const NO_EXPIRY_STRING_HEAD = (() => {
+  const head = new Uint8Array(REDIS_VALUE_HEADER);
+  writeHeader(head, REDIS_TYPE_STRING, 0);
+  return head;
+})();
+
+/**
+ * The bytes before a string's contents in its canonical encoding: `encodeStringValue(value,
+ * expireAt)` is these followed by `value`. Without an expiry, one shared array: never write to
+ * what this returns.
+ */
+export function stringValueHead(expireAt: number): Uint8Array {
+  if (expireAt === 0) return NO_EXPIRY_STRING_HEAD;
+  checkExpiry(expireAt);
+  const head = allocate(REDIS_VALUE_HEADER);
+  writeHeader(head, REDIS_TYPE_STRING, expireAt);
+  return head;
+}
+
 /** The canonical bytes of a string value. */
 export function encodeStringValue(value: Uint8Array, expireAt: number): Uint8Array {
   checkExpiry(expireAt);

@@ -24,6 +24,10 @@ import { createRequire } from 'node:module';
 const DIGEST_BYTES = 32;
 /** Room for a preimage: a tree node's 65 bytes, or a tree key of up to this size less one. */
 export const PREIMAGE_CAPACITY = 1024;
+/** Room for `hashJoinedIntoPreimage` to join two parts in; longer ones are joined in a new array. */
+const JOIN_CAPACITY = 4096;
+/** Up to this many bytes, a part is copied by a loop the JIT compiles inline, not a builtin call. */
+const SHORT_COPY = 64;
 
 /** What native/sha256.c exports. */
 interface NativeSha256 {
@@ -45,6 +49,9 @@ export class Sha256Scratch {
   private readonly scratch: Buffer;
   /** Views of the preimage's first bytes, made once per length (node:crypto takes a view). */
   private readonly preimageViews: Buffer[] = [];
+  /** Where `hashJoinedIntoPreimage` joins its two parts, and its views, made once per length. */
+  private readonly join = Buffer.from(new ArrayBuffer(JOIN_CAPACITY));
+  private readonly joinViews: Buffer[] = [];
 
   /** With `native`, binds it to this scratch area: make one such instance per thread. */
   constructor(private readonly native: NativeSha256 | undefined) {
@@ -75,6 +82,23 @@ export class Sha256Scratch {
     else this.digestWithNodeCrypto(data, DIGEST_BYTES + offset);
   }
 
+  /**
+   * SHA-256 of `head || body` into preimage[offset, offset + 32), leaving the digest as it was:
+   * what `hashIntoPreimage` of the joined bytes does, without a new array for every value
+   * (see SmtLeaf: a leaf may keep its value in two parts).
+   */
+  hashJoinedIntoPreimage(head: Uint8Array, body: Uint8Array, offset: number): void {
+    const length = head.length + body.length;
+    if (length > JOIN_CAPACITY) {
+      this.hashIntoPreimage(Buffer.concat([head, body]), offset);
+      return;
+    }
+    const join = this.join;
+    copyInto(join, 0, head);
+    copyInto(join, head.length, body);
+    this.hashIntoPreimage((this.joinViews[length] ??= join.subarray(0, length)), offset);
+  }
+
   private preimageOf(length: number): Buffer {
     return (this.preimageViews[length] ??= this.preimage.subarray(0, length));
   }
@@ -85,6 +109,12 @@ export class Sha256Scratch {
     const scratch = this.scratch;
     for (let i = 0; i < DIGEST_BYTES; i++) scratch[at + i] = digest.charCodeAt(i);
   }
+}
+
+/** Copies `part` to out[at...]: short parts by a loop, longer ones by TypedArray#set. */
+function copyInto(out: Uint8Array, at: number, part: Uint8Array): void {
+  if (part.length > SHORT_COPY) out.set(part, at);
+  else for (let i = 0; i < part.length; i++) out[at + i] = part[i]!;
 }
 
 // 'binary' is Node's other name for latin1 (the only one @types/node allows for crypto.hash).

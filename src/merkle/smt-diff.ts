@@ -4,8 +4,14 @@
  * taken from one tree share every node neither changed, so the diff between a tag and the live
  * state costs about the writes made since the tag, not the size of the map.
  */
-import { bytesEqual } from './hash.js';
-import { SmtInner, SmtLeaf, sameHash, type SmtNode, type SmtView } from './sparse-merkle-tree.js';
+import {
+  SmtInner,
+  SmtLeaf,
+  sameHash,
+  sameValue,
+  type SmtNode,
+  type SmtView,
+} from './sparse-merkle-tree.js';
 
 /** A key whose value differs: its value in the target version, or undefined if absent there. */
 export interface SmtChange {
@@ -42,7 +48,9 @@ function diffLeaves(from: SmtNode | null, to: SmtNode | null, out: SmtChange[]):
       out.push({ key: y.key, value: y.value });
       j++;
     } else {
-      if (x !== y && !bytesEqual(x.value, y.value)) out.push({ key: y.key, value: y.value });
+      if (x !== y && !sameValue(x.head, x.body, y.head, y.body)) {
+        out.push({ key: y.key, value: y.value });
+      }
       i++;
       j++;
     }

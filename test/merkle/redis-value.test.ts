@@ -6,7 +6,9 @@ import {
   decodeRedisValue,
   decodeTreeKey,
   encodeRedisValue,
+  encodeStringValue,
   encodeTreeKey,
+  stringValueHead,
   type RedisValue,
 } from '../../src/merkle/index.js';
 import { NUM_RUNS, hex, unhex, utf8 } from './helpers.js';
@@ -99,6 +101,20 @@ describe('canonical Redis value encoding', () => {
       }),
       { numRuns: NUM_RUNS * 5 },
     );
+  });
+
+  it("a string's head is its encoding's bytes before the contents", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), expiryArb, (value, expireAt) => {
+        const joined = Buffer.concat([stringValueHead(expireAt), value]);
+        assert.equal(hex(joined), hex(encodeStringValue(value, expireAt)));
+      }),
+      { numRuns: NUM_RUNS * 5 },
+    );
+    // Without expiry the head is shared, and nothing may have written to it.
+    assert.equal(stringValueHead(0), stringValueHead(0));
+    assert.equal(hex(stringValueHead(0)), '01000000000000000000');
+    assert.throws(() => stringValueHead(-1), RangeError);
   });
 
   it('refuses every non-canonical byte string', () => {

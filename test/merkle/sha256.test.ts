@@ -45,6 +45,16 @@ function checkAgainstNodeCrypto(scratch: Sha256Scratch): void {
     assert.deepEqual(scratch.preimage.subarray(at, at + 32), expected, `hashIntoPreimage at ${at}`);
     assert.deepEqual(Buffer.from(scratch.digest), before, 'hashIntoPreimage leaves the digest');
 
+    // Two parts, split anywhere, hash as the joined bytes (past the joining area too).
+    const cut = (input.length * 7) % (input.length + 1);
+    scratch.hashJoinedIntoPreimage(input.subarray(0, cut), input.subarray(cut), at);
+    assert.deepEqual(scratch.preimage.subarray(at, at + 32), expected, `joined, cut at ${cut}`);
+    assert.deepEqual(
+      Buffer.from(scratch.digest),
+      before,
+      'hashJoinedIntoPreimage leaves the digest',
+    );
+
     // The words are the digest's bytes, in the platform's order.
     const words = Buffer.from(scratch.digestWords.buffer, scratch.digestWords.byteOffset, 32);
     assert.deepEqual(words, Buffer.from(scratch.digest));

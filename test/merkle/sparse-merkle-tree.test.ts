@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SparseMerkleTree, type SmtView } from '../../src/merkle/index.js';
-import { keyHashOf } from '../../src/merkle/sparse-merkle-tree.js';
+import { NO_HEAD, keyHashOf, sameValue } from '../../src/merkle/sparse-merkle-tree.js';
 import {
   NUM_RUNS,
   ZERO32,
@@ -112,15 +112,54 @@ describe('SparseMerkleTree: known answers', () => {
     t.root();
     const top = t.rootNode;
     const h = keyHashOf(utf8('k'));
-    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('v') }]);
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('v'), head: NO_HEAD }]);
     assert.equal(t.rootNode, top);
     assert.equal(t.stale, false);
-    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('w') }]);
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('w'), head: NO_HEAD }]);
     assert.equal(t.stale, true);
     assert.deepEqual(t.get(utf8('k')), utf8('w'));
-    t.applySorted([{ keyHash: h, key: utf8('k'), value: undefined }]);
+    t.applySorted([{ keyHash: h, key: utf8('k'), value: undefined, head: NO_HEAD }]);
     assert.equal(t.size, 1);
     assert.equal(hex(t.root()), hex(refRoot(new Map([[hex(utf8('other')), utf8('x')]]))));
+  });
+
+  it('keeps a value in two parts, hashed and read as the joined bytes', () => {
+    const whole = new SparseMerkleTree();
+    whole.set(utf8('k'), utf8('header:body'));
+    whole.set(utf8('other'), utf8('x'));
+    const split = new SparseMerkleTree();
+    split.set(utf8('other'), utf8('x'));
+    const h = keyHashOf(utf8('k'));
+    split.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('body'), head: utf8('header:') }]);
+    assert.equal(hex(split.root()), hex(whole.root()));
+    assert.deepEqual(split.get(utf8('k')), utf8('header:body'));
+    assert.deepEqual(
+      [...split.entries()].map(([k, v]) => [Buffer.from(k).toString(), Buffer.from(v).toString()]),
+      [...whole.entries()].map(([k, v]) => [Buffer.from(k).toString(), Buffer.from(v).toString()]),
+    );
+    // The same bytes split another way are the same value: the leaf and its hash stay.
+    const top = split.rootNode;
+    split.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('header:body'), head: NO_HEAD }]);
+    assert.equal(split.rootNode, top);
+    assert.equal(split.stale, false);
+    split.applySorted([{ keyHash: h, key: utf8('k'), value: utf8('ody'), head: utf8('header:b') }]);
+    assert.equal(split.stale, false);
+    // A value longer than the joining area is hashed as well.
+    const long = Buffer.alloc(10_000, 7);
+    whole.set(utf8('k'), long);
+    split.applySorted([
+      { keyHash: h, key: utf8('k'), value: long.subarray(3), head: long.subarray(0, 3) },
+    ]);
+    assert.equal(hex(split.root()), hex(whole.root()));
+  });
+
+  it('sameValue compares the joined bytes however they are split', () => {
+    const parts = (s: string, cut: number) => [utf8(s.slice(0, cut)), utf8(s.slice(cut))] as const;
+    assert.equal(sameValue(...parts('abcdef', 2), ...parts('abcdef', 2)), true);
+    assert.equal(sameValue(...parts('abcdef', 0), ...parts('abcdef', 4)), true);
+    assert.equal(sameValue(...parts('abcdef', 2), ...parts('abcdeg', 2)), false);
+    assert.equal(sameValue(...parts('abcdef', 2), ...parts('abXdef', 3)), false);
+    assert.equal(sameValue(...parts('abc', 1), ...parts('abcd', 1)), false);
   });
 
   it('applySorted reads a change key only for a key new to the tree', () => {
@@ -131,6 +170,7 @@ describe('SparseMerkleTree: known answers', () => {
     const change = (key: string, value: string) => ({
       keyHash: keyHashOf(utf8(key)),
       value: utf8(value),
+      head: NO_HEAD,
       get key(): Uint8Array {
         reads++;
         return utf8(key);
@@ -234,11 +274,17 @@ describe('SparseMerkleTree: properties', () => {
     // Each batch holds each key's last op, in key-hash order.
     const batchOf = (ops: readonly Op[]) =>
       [...new Map(ops.map((op) => [hex(op.key), op])).values()]
-        .map((op) => ({
-          keyHash: keyHashOf(op.key),
-          key: op.key,
-          value: op.kind === 'set' ? op.value : undefined,
-        }))
+        .map((op) => {
+          // Values go in as two parts, split in the middle (see SmtLeaf): the tree must hash
+          // and compare them as the joined bytes, which refRoot and `sequential` hold whole.
+          const cut = op.kind === 'set' ? op.value.length >> 1 : 0;
+          return {
+            keyHash: keyHashOf(op.key),
+            key: op.key,
+            value: op.kind === 'set' ? op.value.subarray(cut) : undefined,
+            head: op.kind === 'set' ? op.value.subarray(0, cut) : NO_HEAD,
+          };
+        })
         .sort((a, b) => (a.keyHash < b.keyHash ? -1 : a.keyHash > b.keyHash ? 1 : 0));
     fc.assert(
       fc.property(
