@@ -28,18 +28,18 @@
  * in place, so with no snapshot outstanding the write path allocates nothing extra, and right
  * after a snapshot each write copies at most the ~log2(n) + 1 nodes on its path, once per node.
  *
- * Memory (Node 20, measured by test/merkle/smt.bench.ts): ~340 bytes per key for the tree's
- * own structure (leaf object with its key hash as a 32-byte latin1 string, and ~1.4 inner nodes
- * per leaf, each node an object holding its cached hash), on top of the key and value arrays,
- * which are kept by reference, not copied (a value may be two arrays, see SmtLeaf: the state
- * machine's strings are their own Buffer behind a shared header). A retained version costs nothing while the live tree
- * is unchanged; each later write makes it pin what that write replaced: the old leaf (and its
- * value) and the old copies of the inner nodes on the path that no earlier write since the
- * snapshot had copied yet. Measured: 100,000 distinct writes after a snapshot of a 1M-key tree
- * leave the version pinning ~81 MB (~850 bytes per write, 40-byte values included); the bound is
- * the whole tree at the time of the snapshot (~340 bytes per key plus its values). Dropping the
- * SmtVersion releases all of it. A cached hash filled in on a shared node is harmless: it is a
- * pure function of that node's frozen contents, so every version sees the same value.
+ * Memory (Node 20, measured by test/merkle/smt.bench.ts): ~340 bytes per key for the tree's own
+ * structure (leaf object with its key hash as a 32-byte latin1 string, and ~1.4 inner nodes per
+ * leaf, each node an object holding its cached hash), on top of the key and value arrays, which
+ * are kept by reference, not copied (a value may be two arrays: see SmtLeaf). A retained version
+ * costs nothing while the live tree is unchanged; each later write makes it pin what that write
+ * replaced: the old leaf (and its value) and the old copies of the inner nodes on the path that no
+ * earlier write since the snapshot had copied yet. Measured: 100,000 distinct writes after a
+ * snapshot of a 1M-key tree leave the version pinning ~81 MB (~850 bytes per write, 40-byte values
+ * included); the bound is the whole tree at the time of the snapshot (~340 bytes per key plus its
+ * values). Dropping the SmtVersion releases all of it. A cached hash filled in on a shared node is
+ * harmless: it is a pure function of that node's frozen contents, so every version sees the same
+ * value.
  */
 import { EMPTY_HASH, HASH_SIZE, bitAt, bytesEqual, fromLatin1, sha256Latin1 } from './hash.js';
 import { sha256Scratch } from './sha256.js';
