@@ -172,8 +172,7 @@ export class KvService {
    * confirms an index, and the data never crosses the network twice.
    */
   read(db: number, argv: readonly Buffer[], consistency: ReadConsistency): Promise<Result> {
-    // The hot path of every GET: a plain promise chain, not nested async functions.
-    return this.readable(consistency).then(() => this.fsm.read(db, argv, this.clock()));
+    return this.whenReadable(consistency, () => this.fsm.read(db, argv, this.clock()));
   }
 
   /** Runs `fn` against local state once `consistency` allows (multi-key or custom reads). */
@@ -219,11 +218,21 @@ export class KvService {
    * meanwhile): its state cannot be trusted.
    */
   private readable(consistency: ReadConsistency): Promise<void> {
+    return this.whenReadable(consistency, () => undefined);
+  }
+
+  /**
+   * Runs `read` once local state may be read at `consistency` (see `readable`). The hot path of
+   * every GET: one reaction on the node's promise (which the reads of a ReadIndex batch share),
+   * not a chain of promises or nested async functions.
+   */
+  private whenReadable<T>(consistency: ReadConsistency, read: () => T): Promise<T> {
     const refused = this.divergedError();
     if (refused !== undefined) return Promise.reject(refused);
     return this.node.read(consistency).then(() => {
       const late = this.divergedError();
       if (late !== undefined) throw late;
+      return read();
     });
   }
 

@@ -125,15 +125,29 @@ interface ProposalWaiter<R> {
   readonly reject: (err: Error) => void;
 }
 
-interface ReadWaiter {
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
+/**
+ * Reads queued together. They are confirmed by one ReadIndex and served, or failed, all at
+ * once, so they share one promise: a read costs a reaction on it, not a promise of its own
+ * with its resolving functions (on a leader serving 60,000 GETs a second, one of the larger
+ * allocations per GET).
+ */
+class ReadGroup {
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: Error) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 interface ReadBatch {
   /** Its context, as the readBatches key. */
   readonly key: string;
-  readonly waiters: ReadWaiter[];
+  readonly reads: ReadGroup;
   readonly deadline: number;
   /** Known once the ReadState arrives: the batch is served when applied reaches it. */
   readIndex: Index | undefined;
@@ -171,10 +185,7 @@ export class RaftNode<R> {
   private leaderId: NodeId = NONE;
   private readonly proposals = new Map<number, ProposalWaiter<R>>();
   /** Reads not yet sent to the core, by consistency; each group becomes one ReadIndex. */
-  private queuedReads: { linearizable: ReadWaiter[]; lease: ReadWaiter[] } = {
-    linearizable: [],
-    lease: [],
-  };
+  private queuedReads: { linearizable?: ReadGroup; lease?: ReadGroup } = {};
   private readonly readBatches = new Map<string, ReadBatch>();
   /**
    * The linearizable ReadIndex round waiting for its quorum, if any. While one is out, new
@@ -436,10 +447,9 @@ export class RaftNode<R> {
   read(consistency: ReadConsistency): Promise<void> {
     this.checkRunning();
     if (consistency === 'stale') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.queuedReads[consistency].push({ resolve, reject });
-      this.schedule();
-    });
+    const group = (this.queuedReads[consistency] ??= new ReadGroup());
+    this.schedule();
+    return group.promise;
   }
 
   transferLeadership(to: NodeId): void {
@@ -718,7 +728,7 @@ export class RaftNode<R> {
     if (this.readRoundOut !== undefined && this.readRoundOut.batch.readIndex !== undefined) {
       this.readRoundOut = undefined;
       // The reads that queued behind it go out as the next round.
-      if (this.queuedReads.linearizable.length > 0) this.processAgain = true;
+      if (this.queuedReads.linearizable !== undefined) this.processAgain = true;
     }
     if (rd.softState !== undefined) this.onSoftState(rd.softState.role, rd.softState.lead);
   }
@@ -798,7 +808,7 @@ export class RaftNode<R> {
       this.proposals.clear();
       for (const [key, b] of this.readBatches) {
         if (b.issuedAsLeader && b.readIndex === undefined) {
-          for (const w of b.waiters) w.reject(new LeadershipLostError());
+          b.reads.reject(new LeadershipLostError());
           this.readBatches.delete(key);
         }
       }
@@ -809,8 +819,8 @@ export class RaftNode<R> {
 
   private issueQueuedReads(): void {
     for (const consistency of ['linearizable', 'lease'] as const) {
-      const waiters = this.queuedReads[consistency];
-      if (waiters.length === 0) continue;
+      const reads = this.queuedReads[consistency];
+      if (reads === undefined) continue;
       const linearizable = consistency === 'linearizable';
       if (linearizable && this.readRoundOut !== undefined) {
         const { batch, issuedAt } = this.readRoundOut;
@@ -818,7 +828,7 @@ export class RaftNode<R> {
         if (pending && performance.now() - issuedAt < READ_ROUND_PATIENCE_MS) continue;
         this.readRoundOut = undefined;
       }
-      this.queuedReads[consistency] = [];
+      this.queuedReads[consistency] = undefined;
       const context = Buffer.allocUnsafe(16);
       context.writeUInt32BE(this.id, 0);
       context.writeUInt32BE(this.readIncarnation, 4);
@@ -826,7 +836,7 @@ export class RaftNode<R> {
       const key = contextKey(context);
       const batch: ReadBatch = {
         key,
-        waiters,
+        reads,
         deadline: this.elapsedMs + this.requestTimeoutMs,
         readIndex: undefined,
         issuedAsLeader: this.role === 'leader',
@@ -838,8 +848,7 @@ export class RaftNode<R> {
       } catch (err) {
         if (linearizable) this.readRoundOut = undefined;
         this.readBatches.delete(key);
-        const mapped = this.mapCoreError(err);
-        for (const w of waiters) w.reject(mapped);
+        reads.reject(this.mapCoreError(err));
       }
     }
   }
@@ -848,7 +857,7 @@ export class RaftNode<R> {
     for (const [key, b] of this.readBatches) {
       if (b.readIndex !== undefined && this.appliedIndex >= b.readIndex) {
         this.readBatches.delete(key);
-        for (const w of b.waiters) w.resolve();
+        b.reads.resolve();
       }
     }
   }
@@ -857,7 +866,7 @@ export class RaftNode<R> {
     for (const [key, b] of this.readBatches) {
       if (b.deadline <= this.elapsedMs) {
         this.readBatches.delete(key);
-        for (const w of b.waiters) w.reject(new RequestTimeoutError('linearizable read'));
+        b.reads.reject(new RequestTimeoutError('linearizable read'));
       }
     }
   }
@@ -994,10 +1003,11 @@ export class RaftNode<R> {
     if (this.proposals.size > 0) this.observer?.proposalFailed(this.proposals.size);
     for (const waiter of this.proposals.values()) waiter.reject(err);
     this.proposals.clear();
-    for (const b of this.readBatches.values()) for (const w of b.waiters) w.reject(err);
+    for (const b of this.readBatches.values()) b.reads.reject(err);
     this.readBatches.clear();
-    for (const w of [...this.queuedReads.linearizable, ...this.queuedReads.lease]) w.reject(err);
-    this.queuedReads = { linearizable: [], lease: [] };
+    this.queuedReads.linearizable?.reject(err);
+    this.queuedReads.lease?.reject(err);
+    this.queuedReads = {};
     for (const w of this.snapshotWaiters) w.reject(err);
     this.snapshotWaiters = [];
     for (const w of this.coreAppliedWaiters) w.reject(err);

@@ -6,27 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  jsonCodec,
-  startCluster,
-  type ReplicatedStateMachine,
-  type StateSnapshot,
-} from '../../src/index.js';
-
-class Register implements ReplicatedStateMachine<number, number> {
-  value = 0;
-  apply(command: number): number {
-    this.value = command;
-    return command;
-  }
-  snapshot(): StateSnapshot {
-    const value = this.value;
-    return { serialize: () => new TextEncoder().encode(String(value)) };
-  }
-  restore(data: Uint8Array): void {
-    this.value = Number(new TextDecoder().decode(data));
-  }
-}
+import { jsonCodec, startCluster } from '../../src/index.js';
+import { Register } from './harness/register.js';
 
 describe('linearizable reads on several followers at once', () => {
   it(
