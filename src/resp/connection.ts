@@ -49,6 +49,26 @@ interface Slot {
 let nextClientId = 1;
 
 /**
+ * Connections whose later replies wait for this turn's promise callbacks to finish before they
+ * are written: one setImmediate for all of them, not one per connection (a batch of reads or
+ * writes completed together answers every client at once: 50 clients were 50 Immediates).
+ */
+let toFlush: Connection[] = [];
+
+function flushWaiting(): void {
+  const connections = toFlush;
+  toFlush = [];
+  for (const conn of connections) {
+    try {
+      conn.flushLater();
+    } catch (err) {
+      // Never expected; one client's failure must not leave the others' replies unsent.
+      conn.socket.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+/**
  * One client connection. Commands are parsed from the socket and dispatched at once, so a
  * pipeline's writes are proposed together and share one Raft batch; replies are written back
  * strictly in request order, one socket write per batch of completed replies.
@@ -429,10 +449,14 @@ export class Connection {
     this.advance();
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    if (toFlush.length === 0) setImmediate(flushWaiting);
+    toFlush.push(this);
+  }
+
+  /** @internal The flush advanceAndFlush scheduled (see `toFlush`). */
+  flushLater(): void {
+    this.flushScheduled = false;
+    this.flush();
   }
 
   private flush(): void {
